@@ -165,7 +165,7 @@ PRESETS = dict(
     mnist5k  = dict(dataset='mnist5k', n_clusters=10, ch=12, latent_dim=24, conditioning='cbn', n_iters=10_000,
                     ckpt_every=1000, log_every=100, sample_every=1000, **_MNIST_LIKE),
     mixture2d= dict(dataset='mixture2d', arch='mlp', n_clusters=4, latent_dim=2, data_dim=2, hidden=64, n_shared=1,
-                    lr=1e-3, lr_prior=3e-3, batch_size=100, d_steps=1, e_steps=1, n_iters=2000, ema_start=500,
+                    lr=2e-4, lr_prior=3e-3, batch_size=100, d_steps=1, e_steps=1, n_iters=1000, ema_start=500,
                     ema_decay=0.99, standing_passes=1, precision='fp32', channels_last=False,
                     ckpt_every=500, log_every=100, sample_every=10**9),
 )
