@@ -55,9 +55,10 @@ def encoder_nll(z:torch.Tensor,      # (B, J) prior samples z_i, the targets (no
 # %% ../nbs/02_losses.ipynb #9d22b29c
 def membership_ce(log_q:torch.Tensor, # (B, K) log q(y|z), e.g. from `GMMPrior.log_membership`
                   y,                  # (B,) integer cluster labels in [0, K) that generated z
+                  check:bool=True,    # validate the labels' range (a device sync); the trainer's own labels skip it
                  ) -> torch.Tensor:
     "L_c of Eq. 8: batch mean of -log q(y_i | z_i)."
     if not isinstance(log_q, torch.Tensor) or not log_q.dtype.is_floating_point or log_q.ndim != 2 or len(log_q) == 0:
         raise ValueError(f"`log_q` must be a floating-point (B, K) torch.Tensor with B >= 1, got {getattr(log_q, 'shape', type(log_q))}")
-    y = _check_labels(y, len(log_q), log_q.shape[1], log_q.device)
+    y = _check_labels(y, len(log_q), log_q.shape[1], log_q.device) if check else y
     return F.nll_loss(log_q.to(_compute_dtype(log_q.dtype)), y)

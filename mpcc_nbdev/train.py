@@ -217,7 +217,7 @@ def _e_step(self:Trainer, first:bool): # the first E step of the iteration also 
     if not upd:
         nll.backward(); self.opt_E.step()
         return nll.detach(), torch.zeros_like(nll.detach()), torch.zeros_like(nll.detach())
-    ce, lp = membership_ce(self.prior.log_membership(z), y), self.prior.loss()
+    ce, lp = membership_ce(self.prior.log_membership(z), y, check=False), self.prior.loss()   # y from the prior: no sync
     self.opt_P.zero_grad(set_to_none=True)
     (nll + ce + cfg.lambda_p * lp).backward()
     self.opt_E.step(); self.opt_P.step()
