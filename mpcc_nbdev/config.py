@@ -13,8 +13,15 @@ from fastcore.basics import patch
 __all__ = ['PRESETS', 'MPCCConfig', 'preset']
 
 # %% ../nbs/03_config.ipynb #20e4adb0
-_CHOICES = dict(arch=('resnet', 'mlp'), conditioning=('split', 'copy', 'cbn'), prior=('gmm', 'normal'),
-                sigma_mode=('clamp', 'offset'), prior_opt=('paper', 'authors'), precision=('fp32', 'bf16'))
+_CHOICES = dict(arch=('resnet', 'mlp'),
+                conditioning=('split', 'copy', 'cbn'),
+                prior=('gmm', 'normal'),
+                sigma_mode=('clamp', 'offset'),
+                prior_opt=('paper', 'authors'),
+                enc_plan=('paper', 'authors'),
+                upsample=('bilinear', 'nearest'),
+                split=('all', 'train', 'test'),
+                precision=('auto', 'fp32', 'bf16'))
 
 # %% ../nbs/03_config.ipynb #b0d88ebd
 @dataclass
@@ -53,11 +60,19 @@ class MPCCConfig:
     standing_passes:int=16       # forward passes for standing statistics (Appendix C)
     nll_updates_prior:bool=False # authors' code: L_q (Eq. 7) also moves the prior
     prior_opt:str='paper'        # 'paper' or 'authors': how the prior is stepped (lines 17, 26)
+    # --- structure: the paper's (Tables 5-7) or the authors' code
+    enc_plan:str='paper'         # encoder blocks: 'paper' (Table 7, 5 blocks) or 'authors' (their code, 6 blocks)
+    upsample:str='bilinear'      # G's upsampling: 'bilinear' (paper) or 'nearest' (authors' code)
+    # --- data
+    split:str='all'              # which part of the dataset to train on: 'all' (train+test), 'train' or 'test'
+    standardize:bool=True        # points (arch='mlp'): standardise with the training data's mean and std
     # --- engineering
     seed:int=0                   # seed of every random number in the run
-    precision:str='bf16'         # 'fp32' or 'bf16' (torch.autocast; parameters stay fp32)
+    precision:str='auto'         # 'auto' (bf16 where the device has bf16 matrix units, else fp32), 'fp32' or 'bf16'
     channels_last:bool=True      # channels_last memory format for images
     compile:bool=False           # torch.compile G, D and E
+    cuda_graphs:bool=False       # capture each iteration as CUDA graphs (CUDA only; ignored on CPU)
+    sync_bn:bool=False           # SyncBatchNorm in G for data-parallel runs (torchrun)
     device:str='auto'            # 'auto' (cuda if available), 'cpu', 'cuda', 'cuda:1', ...
     ckpt_every:int=5000          # iterations between checkpoints
     log_every:int=200            # iterations between log lines (the only device syncs)
@@ -164,6 +179,10 @@ PRESETS = dict(
     cifar20  = dict(dataset='cifar20', n_clusters=20, **_CIFAR_LIKE),
     mnist5k  = dict(dataset='mnist5k', n_clusters=10, ch=12, latent_dim=24, conditioning='cbn', n_iters=10_000,
                     ckpt_every=1000, log_every=100, sample_every=1000, **_MNIST_LIKE),
+    # the README's main job: MPCC on the 5,000 shipped digits in minutes on a laptop CPU (tuned by bench/sweep_cpu.py)
+    mnist5k_cpu = dict(dataset='mnist5k', n_clusters=10, ch=8, latent_dim=24, conditioning='cbn', batch_size=64,
+                    d_steps=1, e_steps=1, n_iters=600, ema_start=300, ema_decay=0.99, standing_passes=4,
+                    ckpt_every=100, log_every=50, sample_every=100, **_MNIST_LIKE),
     mixture2d= dict(dataset='mixture2d', arch='mlp', n_clusters=4, latent_dim=2, data_dim=2, hidden=64, n_shared=1,
                     lr=2e-4, lr_prior=3e-3, batch_size=100, d_steps=1, e_steps=1, n_iters=1000, ema_start=500,
                     ema_decay=0.99, standing_passes=1, precision='fp32', channels_last=False,
@@ -171,7 +190,7 @@ PRESETS = dict(
 )
 
 # %% ../nbs/03_config.ipynb #bcb7c559
-def preset(name:str, # one of `PRESETS`: 'mnist', 'fmnist', 'omniglot', 'cifar10', 'cifar20', 'mnist5k', 'mixture2d'
+def preset(name:str, # one of `PRESETS`: 'mnist', 'fmnist', 'omniglot', 'cifar10', 'cifar20', 'mnist5k', 'mnist5k_cpu', 'mixture2d'
            **overrides): # fields to change, e.g. `seed=1, e_steps=1`
     "The paper's config for dataset preset `name`, with `overrides` applied."
     if name not in PRESETS:
