@@ -10,13 +10,13 @@ from pathlib import Path
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['PRESETS', 'MPCCConfig', 'preset']
+__all__ = ['AUTHORS_CODE', 'PRESETS', 'MPCCConfig', 'preset']
 
 # %% ../nbs/03_config.ipynb #20e4adb0
 _CHOICES = dict(arch=('resnet', 'mlp'),
                 conditioning=('split', 'copy', 'cbn'),
                 prior=('gmm', 'normal'),
-                sigma_mode=('clamp', 'offset'),
+                sigma_mode=('project', 'clamp', 'offset'),
                 prior_opt=('paper', 'authors'),
                 enc_plan=('paper', 'authors'),
                 upsample=('bilinear', 'nearest'),
@@ -43,7 +43,7 @@ class MPCCConfig:
     conditional_d:bool=False     # projection discriminator Embed(y).h (supervised variant, Table 3b)
     prior:str='gmm'              # 'gmm' (MPCC) or 'normal' (N(0, I): the AIM baseline of Table 2)
     sigma_min:float=0.5          # minimum standard deviation of p(z|y)
-    sigma_mode:str='clamp'       # 'clamp' (paper) or 'offset' (authors' code)
+    sigma_mode:str='project'     # sigma >= sigma_min: 'project' (paper, no dead zone), 'clamp' or 'offset' (authors' code)
     learn_weights:bool=False     # learn the mixture weights phi (paper: fixed 1/K)
     # --- objective and optimisation
     lambda_p:float=0.01          # weight of Loss III (Eq. 10)
@@ -61,6 +61,7 @@ class MPCCConfig:
     nll_updates_prior:bool=False # authors' code: L_q (Eq. 7) also moves the prior
     prior_opt:str='paper'        # 'paper' or 'authors': how the prior is stepped (lines 17, 26)
     # --- structure: the paper's (Tables 5-7) or the authors' code
+    logvar_init:float=0.0        # initial log-variance of p(z|y): 0 (sigma = 1) or 1.0 (authors' code)
     enc_plan:str='paper'         # encoder blocks: 'paper' (Table 7, 5 blocks) or 'authors' (their code, 6 blocks)
     upsample:str='bilinear'      # G's upsampling: 'bilinear' (paper) or 'nearest' (authors' code)
     # --- data
@@ -163,10 +164,13 @@ def load(cls:MPCCConfig, path):
     return cls.from_json(p.read_text())
 
 # %% ../nbs/03_config.ipynb #bae12c1a
+AUTHORS_CODE = dict(sigma_mode='offset', logvar_init=1.0, nll_updates_prior=True, prior_opt='authors',
+                    enc_plan='authors', upsample='nearest')   # the fields where the authors' code departs from the paper
+
 @patch
 def authors_code(self:MPCCConfig):
     "A copy that behaves like the authors' code where it departs from the paper."
-    return self.replace(sigma_mode='offset', nll_updates_prior=True, prior_opt='authors')
+    return self.replace(**AUTHORS_CODE)
 
 # %% ../nbs/03_config.ipynb #52767509
 _MNIST_LIKE = dict(img_channels=1, lr_prior=1.6e-3)
