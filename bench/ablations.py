@@ -134,7 +134,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     from mpcc_nbdev.config import preset
-    from mpcc_nbdev.data import load_dataset
+    from mpcc_nbdev.train import _load_cfg_data
     from mpcc_nbdev.metrics import PAPER_PROTOCOL
     if a.tiny:
         a.preset, a.n_gen = 'mixture2d', 0
@@ -145,9 +145,8 @@ def main(argv=None):
     if a.tiny: over.update(log_every=10**6, ckpt_every=10**6)
     base = preset(a.preset, **over)
     split = PAPER_PROTOCOL.get(a.preset, {}).get('generation')                     # cifar10: the IS/FID runs train on 'train'
-    if split and hasattr(base, 'split'): base = base.replace(split=split)
-    kw = dict(n_components=base.n_clusters, std=0.5) if base.dataset == 'mixture2d' else {}
-    data = load_dataset(base.dataset, root=a.data_root, split=getattr(base, 'split', 'all'), **kw)
+    if split: base = base.replace(split=split)
+    data = _load_cfg_data(base, a.data_root)                                       # AIM cells train on the same data
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     from mpcc_nbdev.config import AUTHORS_CODE
     cells, results = (dict(paper=dict(kw={}), authors_code=dict(kw=dict(AUTHORS_CODE))) if a.paper_vs_code else grid(base)), []
