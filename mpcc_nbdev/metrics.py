@@ -541,6 +541,13 @@ def metrics_json_path(out): # a .json file, a directory, or a checkpoint file
 _NO_GEN = dict(is_mean=None, is_std=None, fid=None, n_gen=0, fid_ref=None, fid_ref_n=None, fid_protocol=None, is_protocol=None,
                inception_weights=None, inception_resize=None, inception_quantize=None)
 
+def _paper_ref(name, net, batch_size, device):
+    "`fid_reference(name)` for CIFAR-10/20 data, None for other data or (with a ProtocolWarning) when its files are missing."
+    if name not in _CIFAR: return None
+    try: return fid_reference(name, net=net, batch_size=batch_size, device=device)
+    except FileNotFoundError as e:
+        warnings.warn(f"FID against the evaluated data instead of the paper's reference: {e}", ProtocolWarning); return None
+
 def _generation_part(trainer, x, name, n_gen, ref_stats, inception, is_splits, batch_size, seed):
     "IS/FID fields of `evaluate`, or the reason they were skipped."
     skip = lambda why: {**_NO_GEN, 'is_splits': is_splits, 'gen_metrics': f'skipped: {why}'}
@@ -552,16 +559,15 @@ def _generation_part(trainer, x, name, n_gen, ref_stats, inception, is_splits, b
             warnings.warn(f"IS/FID skipped. {e}")
             return skip('Inception weights not found (see find_inception_weights)')
     elif isinstance(inception, (str, Path)): inception = InceptionFeatures(path=inception)
-    ref = None
-    if ref_stats is None and name in _CIFAR:                       # the paper's reference: CIFAR-10/20 train statistics
-        try: ref = fid_reference(name, net=inception, batch_size=batch_size, device=_device(None, trainer)); ref_name = ref['label']
-        except FileNotFoundError as e: warnings.warn(f"FID against the evaluated data instead of the paper's reference: {e}", ProtocolWarning)
-    if ref is not None: pass
-    elif ref_stats is None:
-        ref = compute_stats(x, None, inception, batch_size, _device(None, trainer), seed)
-        ref_name = f"{name} (all {ref['n']} images of the evaluated data)"
-        ref.update(label=ref_name)
-    else: ref, ref_name = ref_stats, (str(ref_stats) if isinstance(ref_stats, (str, Path)) else ref_stats.get('label', 'given statistics'))
+    dev = _device(None, trainer)
+    if ref_stats is not None:
+        ref, ref_name = ref_stats, (str(ref_stats) if isinstance(ref_stats, (str, Path)) else ref_stats.get('label', 'given statistics'))
+    else:
+        ref = _paper_ref(name, inception, batch_size, dev)          # CIFAR-10/20: the training set's statistics
+        if ref is None:
+            ref = compute_stats(x, None, inception, batch_size, dev, seed)
+            ref['label'] = f"{name} (all {ref['n']} images of the evaluated data)"
+        ref_name = ref['label']
     r = generation_metrics(trainer, ref, n_gen, is_splits, inception, batch_size, seed=seed)
     return {**r, 'fid_ref': ref_name, 'gen_metrics': 'computed'}
 
