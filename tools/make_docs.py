@@ -152,7 +152,8 @@ _MATH = re.compile(r'''(?P<fence>^[ \t]*(?P<f>`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*(
   |(?P<display>\$\$.+?\$\$)
   |(?P<env>\\begin\{(?P<env_name>[a-zA-Z*]+)\}.*?\\end\{(?P=env_name)\})
   |(?P<esc>\\\$)
-  |(?P<inline>(?<![\w$])\$(?![\s$])(?:[^$\n\\]|\\.|\n(?![ \t]*\n))+?(?<!\s)\$(?![\w$]))''', re.S | re.M | re.X)
+  |(?P<inline>(?<!\$)\$(?![\s$])(?:[^$\n\\]|\\.|\n(?![ \t]*\n))+?(?<!\s)\$(?![\d$]))''', re.S | re.M | re.X)
+# (inline math follows Pandoc: `$` then no space, no space before the closing `$`, and no digit right after it)
 
 def protect_math(md:str):
     "Markdown with each formula replaced by a placeholder the parser leaves alone, and the formulas."
@@ -375,7 +376,9 @@ SEARCH_JS = r"""
 """
 
 MATHJAX_CONFIG = """window.MathJax = {
-  tex: {inlineMath: [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']], processEscapes: false, tags: 'none'},
+  tex: {inlineMath: [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']], processEscapes: false, tags: 'none',
+        packages: {'[-]': ['noundefined']},
+        formatError: (jax, err) => { console.error('TeX error: ' + err.message); return jax.formatError(err); }},
   options: {ignoreHtmlClass: 'tex2jax_ignore', processHtmlClass: 'math', enableMenu: false},
   svg: {fontCache: 'global'}
 };"""
@@ -443,7 +446,7 @@ class Site:
         return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} – {html.escape(self.title)}</title>
-<link rel="stylesheet" href="{prefix}assets/style.css">
+<link rel="icon" href="data:,"><link rel="stylesheet" href="{prefix}assets/style.css">
 <script>{MATHJAX_CONFIG}</script>
 <script defer id="MathJax-script" src="{prefix}assets/mathjax/tex-svg-full.js"></script>
 <script defer src="{prefix}assets/search_index.js"></script><script defer src="{prefix}assets/search.js"></script>
@@ -538,7 +541,7 @@ def _selftest():
         assert (d/'_docs'/'pic.png').exists() and (d/'_docs'/'assets'/'mathjax'/'tex-svg-full.js').stat().st_size > 1e6
         assert [p.name for p in site.pages] == ['demo.html', 'other.html'] and set(site.names) == {'public_fn', 'Thing', 'Thing.grow'}
         assert 'sections' in got and 'href="demo.html#sec-a_1-b_2-one"' in got, got.split('<main>')[0]
-    assert protect_math('a $x$ b $$y$$ `$z$` $5 and $6')[1] == [('inline', 'x'), ('display', 'y')]
+    assert protect_math('a $x$ b $$y$$ `$z$` $5 and $6, $\\beta$s')[1] == [('inline', 'x'), ('display', 'y'), ('inline', '\\beta')]
     assert page_name(Path('nbs/05a_runs.ipynb'), Path('nbs')) == 'runs.html'
     assert page_name(Path('nbs/tutorials/01_quick.ipynb'), Path('nbs')) == 'tutorials/quick.html'
     print("make_docs self-test passed")
