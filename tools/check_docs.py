@@ -122,6 +122,12 @@ PAGE_JS = r"""(() => {
   };
 })()"""
 
+SEARCH_TERM = 'prior'
+SEARCH_JS = r"""(() => { const box = document.getElementById('search');
+  if (!box) return [];
+  box.value = %s; box.dispatchEvent(new Event('input'));
+  return [...document.querySelectorAll('#search-results a')].map(a => a.href); })()"""
+
 _RAW_TEX = re.compile(r'\$\$|\\(frac|begin|end|mathbb|mathcal|mathrm|sum|prod|log|tag|left|right|sigma|mu|pi|cdot|le|ge)\b|\\\(|\\\[|(?<![\w$])\$[^$\s][^$\n]*\$')
 _DIRECTIVE_LINE = re.compile(r'^\s*#\s?\|\s*[\w-]+', re.M)
 
@@ -197,6 +203,9 @@ def check_site(br, site:Path, base:str, expect:dict, shots=None):
         if shots and rel in ('index.html', 'prior.html'):
             br.screenshot(Path(shots)/rel.replace('.html', '.png'))
             if rel == 'prior.html': br.screenshot(Path(shots)/'prior-full.png', full=True)
+        if rel == 'index.html' and expect:   # the search box finds a page, a section and an API name
+            r['links'] += (hits := br.eval(SEARCH_JS % json.dumps(SEARCH_TERM)))
+            if not hits: bad.append(f"search box: nothing found for {SEARCH_TERM!r}")
         if r['math_errors']: bad.append(f"{r['math_errors']} TeX errors (MathJax merror)")
         if (m := _RAW_TEX.search(r['prose'])): bad.append(f"raw TeX in the text: ...{r['prose'][max(0, m.start()-40):m.end()+40]!r}...")
         if rel in expect:

@@ -432,7 +432,7 @@ class Site:
             g = p.name.rsplit('/', 1)[0] if '/' in p.name else None
             if g != group:
                 group = g; items.append(f'<li class="group">{html.escape(g)}</li>')
-            secs = ''.join(f'<li><a href="{cur.prefix if cur else ""}{p.name}#{i}">{re.sub(r"<a class=.anchor.*?</a>", "", t)}</a></li>'
+            secs = ''.join(f'<li><a href="{cur.prefix if cur else ""}{p.name}#{i}">{_unlinked(t)}</a></li>'
                            for t, i in p.sections)
             items.append(f'<li class="page{" current" if p is cur else ""}"><a href="{cur.prefix if cur else ""}{p.name}">'
                          f'{html.escape(p.title)}</a>{f"<ul class=sections>{secs}</ul>" if secs else ""}</li>')
@@ -493,6 +493,10 @@ class Site:
         idx += [dict(t=_plain_label(t), u=f'{p.name}#{i}', k=_plain_label(p.title)) for p in self.pages for t, i in p.sections]
         idx += [dict(t=n, u=f'{p.name}#{i}', k=f'API · {p.name}') for n, (p, i) in self.names.items()]
         return idx
+
+def _unlinked(h:str) -> str:
+    "A heading's HTML without its links (a sidebar entry is a link itself)."
+    return re.sub(r'</?a\b[^>]*>', '', re.sub(r'<a class="anchor".*?</a>', '', h))
 
 def _plain_label(h:str) -> str:
     "Rendered heading HTML as a plain label (math shown as its TeX-free text, tags dropped), escaped."
