@@ -135,6 +135,7 @@ def expected(nb_path:Path):
     "What the notebook says its page must show: formula count and the hidden cells' distinctive lines."
     nb = json.loads(nb_path.read_text())
     formulas, hidden, shown, prose = 0, set(), set(), []
+    docs = {m.group(1) for c in nb['cells'] for l in ''.join(c['source']).splitlines() if (m := md._SHOW_DOC.match(l))}
     for c in nb['cells']:
         src = ''.join(c['source'])
         echo, out = md.cell_view(c)
@@ -148,8 +149,8 @@ def expected(nb_path:Path):
                     d = o.get('data', {})
                     if 'text/markdown' in d and not any(k.startswith('image/') for k in d):
                         formulas += _count_math(''.join(d['text/markdown']))
-            if {'export', 'exports'} & set(md.directives(src)):
-                formulas += sum(_count_math(e['doc']) for e in md.api_entries(md.strip_directives(src)))
+            if {'export', 'exports'} & set(md.directives(src)):   # docstrings of the entries (unless show_doc'd)
+                formulas += sum(_count_math(e['doc']) for e in md.api_entries(md.strip_directives(src)) if e['name'] not in docs)
     prose = '\n'.join(prose)   # a hidden line that the prose quotes may show
     return formulas, {l for l in hidden - shown if len(l) >= 16 and l not in prose}
 

@@ -35,9 +35,8 @@ def settings(root=ROOT):
 
 def page_name(nb:Path, nbs:Path) -> str:
     "nbdev's page name: `nbs/01_prior.ipynb` -> `prior.html`, `nbs/tutorials/02_x.ipynb` -> `tutorials/x.html`."
-    rel = nb.relative_to(nbs)
-    stem = re.sub(r'^\d+[a-z]?_', '', rel.stem)
-    return (rel.parent/f'{stem}.html').as_posix()
+    rel = nb.relative_to(nbs)   # as nbdev.doclinks._nbpath2html, so that _modidx.py's links land here
+    return (rel.parent/re.sub(r'^\d+[a-zA-Z0-9]*_', '', rel.name.lower())).with_suffix('.html').as_posix()
 
 def _ignored(paths, root):
     "The paths git ignores (none when git is unavailable)."
@@ -128,6 +127,11 @@ def api_entries(src:str) -> list:
             fields = [b for b in n.body if isinstance(b, ast.AnnAssign)]
             if init is not None: sig += _header(lines, init)
             elif fields: sig += [l for f in fields for l in lines[f.lineno-1:f.end_lineno]]
+            res.append(dict(name=name, signature='\n'.join(_dedent(sig)), doc=ast.get_docstring(n) or ''))
+            res += [dict(name=f'{name}.{b.name}', signature='\n'.join(_dedent(_header(lines, b))), doc=ast.get_docstring(b) or '',
+                         method=True)
+                    for b in n.body if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef)) and not b.name.startswith('_')]
+            continue
         else: continue
         res.append(dict(name=name, signature='\n'.join(_dedent(sig)), doc=ast.get_docstring(n) or ''))
     return res
@@ -273,15 +277,17 @@ class Page:
             return f'<pre class="output plain">{html.escape(_ANSI.sub("", "".join(d["text/plain"])))}</pre>\n'
         return ''
 
-    def entry(self, e:dict) -> str:
+    def entry(self, e:dict, mod=None) -> str:
         "An API entry: anchor as in _modidx.py, source link, signature, docstring."
         i = self.new_id(e['name'].lower())
         self.site.names[e['name']] = (self, i)
-        line = self.site.lines.get(self.mod, {}).get(e['name'])
+        mod = mod or self.mod
+        line = self.site.source_line(mod, e['name'])
         src = (f'<a class="source-link" href="{self.site.git_url}/blob/{self.site.branch}/{self.site.lib_path}/'
-               f'{self.mod.replace(".", "/")}.py{f"#L{line}" if line else ""}">source</a>') if self.mod else ''
+               f'{mod.replace(".", "/")}.py{f"#L{line}" if line else ""}">source</a>') if mod else ''
         doc = f'<div class="docstring">{self.md(e["doc"])}</div>' if e['doc'] else ''
-        return (f'<div class="doc-entry" id="{i}">{src}<h3 class="doc-name">{html.escape(e["name"])}</h3>\n'
+        h, cls = ('h4', 'doc-entry method') if e.get('method') else ('h3', 'doc-entry')
+        return (f'<div class="{cls}" id="{i}">{src}<{h} class="doc-name">{html.escape(e["name"])}</{h}>\n'
                 f'{highlight_code(e["signature"])}{doc}</div>\n')
 
     def render(self) -> str:
@@ -309,7 +315,8 @@ class Page:
                             html_ += f'<div class="doc-entry" id="{i}">{self.output(o)}</div>\n'
                         else: html_ += self.output(o)
                 if {'export', 'exports'} & set(d):
-                    html_ += ''.join(self.entry(e) for e in api_entries(code) if e['name'] not in shown_docs)
+                    mod = (d.get('export') or d.get('exports') or '').split()[:1]   # `#| export other_module`
+                    html_ += ''.join(self.entry(e, mod[0] if mod else None) for e in api_entries(code) if e['name'] not in shown_docs)
                 if html_: parts.append(f'<div class="cell code">{html_}</div>\n')
         if not self.title: self.title = self.nb_path.stem
         return ''.join(parts)
@@ -348,7 +355,8 @@ pre.output{background:#fff;border-style:dashed;margin-top:-.3em} pre.output.stde
 table{border-collapse:collapse;margin:1em 0;display:block;overflow-x:auto} th,td{border:1px solid #d0d7de;padding:.3em .6em} th{background:#f6f8fa}
 .math.display{display:block;overflow-x:auto;overflow-y:hidden;margin:.8em 0}
 .doc-entry{border-top:2px solid #d0d7de;margin:1.4em 0 1.8em;padding-top:.3em}
-.doc-entry h3{font-family:ui-monospace,Menlo,Consolas,monospace;margin:.3em 0}
+.doc-entry.method{border-top:1px dashed #d0d7de;margin:.8em 0 1em 1.5em}
+.doc-entry h3,.doc-entry h4{font-family:ui-monospace,Menlo,Consolas,monospace;margin:.3em 0}
 .doc-entry .docstring{font-style:italic} .doc-entry hr{display:none}
 .source-link{float:right;font-size:.85em} a.api-link{text-decoration:none}
 nav.pager{display:flex;justify-content:space-between;margin-top:3em;border-top:1px solid #d0d7de;padding-top:1em}
@@ -406,7 +414,7 @@ class Site:
         if _NAMES_PAGE in names or len(set(names)) != len(names):
             sys.exit(f"page names collide: {sorted(names)} (two notebooks with the same name once the number is dropped?)")
         self.by_nb = {p.nb_path.resolve(): p for p in self.pages}
-        self.lines = {p.mod: source_lines(root/self.lib_path/(p.mod.replace('.', '/') + '.py')) for p in self.pages if p.mod}
+        self.lines = {}
         self.names, self.copied = {}, {}
         # every public name an exported cell defines, known before any page renders, for `name` links
         self.planned = {}
@@ -422,6 +430,11 @@ class Site:
         if not re.fullmatch(r'[A-Za-z_][\w.]*', name): return None
         hit = self.planned.get(name) or next((v for k, v in self.planned.items() if k.split('.')[-1] == name and '.' in name), None)
         return f'{page.prefix}{hit[0].name}#{hit[1]}' if hit else None
+
+    def source_line(self, mod, name):
+        "The line of `name` in the exported module `mod` (for the source link), or None."
+        if mod not in self.lines: self.lines[mod] = source_lines(self.root/self.lib_path/(mod.replace('.', '/') + '.py'))
+        return self.lines[mod].get(name)
 
     def copy(self, f:Path, rel:str):
         self.copied[rel] = f
@@ -518,6 +531,7 @@ def _selftest():
                          '$$\\frac{a}{b}\\\\ c_{1}*d_{2}\\tag{3}$$\n\n```python\nx = "$y$"\n```\nSee [other](02_other.ipynb#top) and `public_fn()`.'),
         cell('code', '#| export\ndef public_fn(a:int=1, # the a\n              b=2): # the b\n    "Add `a` and $b$."\n    return a+b\n'
                      'def _private(): pass\nclass Thing:\n    "A thing."\n    def __init__(self, n:int): self.n = n\n'
+                     '    def size(self): "Its size."; return self.n\n    def _hid(self): pass\n'
                      '@patch\ndef grow(self:Thing, k=1): "Grow it."; return k'),
         cell('code', '#| echo: false\nprint("only out")', [dict(output_type='stream', name='stdout', text='only the output\n')]),
         cell('code', '#| output: false\nprint("only code")', [dict(output_type='stream', name='stdout', text='never shown\n')]),
@@ -543,7 +557,8 @@ def _selftest():
             assert good in main, (good, main)
         assert main.count('id="thing.grow"') == 1, 'explicit show_doc replaces the automatic entry'
         assert (d/'_docs'/'pic.png').exists() and (d/'_docs'/'assets'/'mathjax'/'tex-svg-full.js').stat().st_size > 1e6
-        assert [p.name for p in site.pages] == ['demo.html', 'other.html'] and set(site.names) == {'public_fn', 'Thing', 'Thing.grow'}
+        assert [p.name for p in site.pages] == ['demo.html', 'other.html'], site.pages
+        assert set(site.names) == {'public_fn', 'Thing', 'Thing.grow', 'Thing.size'}, site.names
         assert 'sections' in got and 'href="demo.html#sec-a_1-b_2-one"' in got, got.split('<main>')[0]
     assert protect_math('a $x$ b $$y$$ `$z$` $5 and $6, $\\beta$s')[1] == [('inline', 'x'), ('display', 'y'), ('inline', '\\beta')]
     assert page_name(Path('nbs/05a_runs.ipynb'), Path('nbs')) == 'runs.html'
@@ -551,17 +566,23 @@ def _selftest():
     print("make_docs self-test passed")
 
 def _check_modidx(site):
-    "Every public symbol of _modidx.py has an entry (methods may fall back to their class's)."
+    "Every public symbol of _modidx.py (nbdev's doc links) lands on its own API entry: page and anchor."
     f = site.root/site.lib_path/'_modidx.py'
     if not f.exists(): return
     ns = {}; exec(f.read_text(), ns)
-    missing = []
+    missing, internal = [], set()   # names from `#| exporti` cells: exported, not documented (as nbdev)
+    for p in site.pages:
+        for c in p.nb['cells']:
+            src = ''.join(c['source'])
+            if c['cell_type'] == 'code' and 'exporti' in directives(src):
+                internal |= {e['name'] for e in api_entries(strip_directives(src))}
+    anchors = {f'{p.name}#{i}' for p, i in site.names.values()}
     for mod, syms in ns['d']['syms'].items():
-        for q in syms:
+        for q, (link, _) in syms.items():
             name = q[len(mod)+1:]
-            if any(part.startswith('_') for part in name.split('.')): continue
-            if name not in site.names and name.split('.')[0] not in site.names: missing.append(q)
-    if missing: sys.exit(f"no API entry for: {', '.join(missing)} (export them from a notebook cell with `#| export`)")
+            if any(part.startswith('_') for part in name.split('.')) or name in internal: continue
+            if link not in anchors: missing.append(f'{q} ({link})')
+    if missing: sys.exit(f"no API entry for: {', '.join(missing)}: is _modidx.py stale (run nbdev_export)?")
 
 if __name__ == '__main__':
     import time; t0 = time.time()
