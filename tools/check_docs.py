@@ -135,7 +135,7 @@ def expected(nb_path:Path):
     "What the notebook says its page must show: formula count and the hidden cells' distinctive lines."
     nb = json.loads(nb_path.read_text())
     formulas, hidden, shown, prose = 0, set(), set(), []
-    docs = {m.group(1) for c in nb['cells'] for l in ''.join(c['source']).splitlines() if (m := md._SHOW_DOC.match(l))}
+    docs = md.shown_doc_names(nb)
     for c in nb['cells']:
         src = ''.join(c['source'])
         echo, out = md.cell_view(c)

@@ -80,6 +80,16 @@ def cell_view(cell) -> tuple:
 _SHOW_DOC = re.compile(r'^\s*show_doc\(\s*([\w.]+)')
 def _is_show_doc(src): return bool(src.strip()) and all(_SHOW_DOC.match(l) for l in src.strip().splitlines())
 
+def shown_doc_names(nb) -> set:
+    "Names whose `show_doc(name)` cell shows a saved output: those replace the entry built from the source."
+    res = set()
+    for c in nb['cells']:
+        code = strip_directives(''.join(c['source']))
+        if c['cell_type'] != 'code' or not _is_show_doc(code) or not cell_view(c)[1]: continue
+        outs = [o for o in c.get('outputs', []) if o['output_type'] in ('display_data', 'execute_result')]
+        res |= {_SHOW_DOC.match(l).group(1) for l in code.strip().splitlines()[:len(outs)]}
+    return res
+
 # ---------------------------------------------------------------- API entries, from the exported source
 def slug(text:str) -> str:
     "An HTML id from a heading's text, the way Quarto/nbdev make them."
@@ -209,13 +219,15 @@ class Page:
         self.depth = self.name.count('/')
         self.prefix = '../' * self.depth
         self.nb = json.loads(nb_path.read_text())
-        self.ids, self.sections, self.title, self.description, self._maths = set(), [], None, '', []
+        self.ids, self.sections, self.title, self.description, self._maths, self.reserved = set(), [], None, '', [], set()
         self.mod = next((v.split()[0] for c in self.nb['cells'] if c['cell_type'] == 'code'
                          for k, v in directives(''.join(c['source'])).items() if k == 'default_exp' and v), None)
 
-    def new_id(self, base):
+    def new_id(self, base, entry=False):
+        "A unique id; an API entry's anchor (as in _modidx.py) has precedence over a heading's."
+        taken = self.ids if entry else self.ids | self.reserved
         i, n = base, 1
-        while i in self.ids: n += 1; i = f'{base}-{n}'
+        while i in taken: n += 1; i = f'{base}-{n}'
         self.ids.add(i); return i
 
     def md(self, text:str) -> str:
@@ -279,7 +291,7 @@ class Page:
 
     def entry(self, e:dict, mod=None) -> str:
         "An API entry: anchor as in _modidx.py, source link, signature, docstring."
-        i = self.new_id(e['name'].lower())
+        i = self.new_id(e['name'].lower(), entry=True)
         self.site.names[e['name']] = (self, i)
         mod = mod or self.mod
         line = self.site.source_line(mod, e['name'])
@@ -292,8 +304,8 @@ class Page:
 
     def render(self) -> str:
         "The page's main content."
-        parts, shown_docs = [], {m.group(1) for c in self.nb['cells'] if c['cell_type'] == 'code'
-                                 for l in ''.join(c['source']).splitlines() if (m := _SHOW_DOC.match(l))}
+        parts, shown_docs = [], shown_doc_names(self.nb)
+        self.reserved = {n.lower() for n in shown_docs} | {i for p, i in self.site.planned.values() if p is self}
         for idx, c in enumerate(self.nb['cells']):
             src = ''.join(c['source'])
             if c['cell_type'] == 'markdown':
@@ -311,7 +323,7 @@ class Page:
                     docs = [_SHOW_DOC.match(l).group(1) for l in code.strip().splitlines()] if _is_show_doc(code) else []
                     for o in c.get('outputs', []):
                         if docs and o['output_type'] in ('display_data', 'execute_result'):
-                            name = docs.pop(0); i = self.new_id(name.lower()); self.site.names[name] = (self, i)
+                            name = docs.pop(0); i = self.new_id(name.lower(), entry=True); self.site.names[name] = (self, i)
                             html_ += f'<div class="doc-entry" id="{i}">{self.output(o)}</div>\n'
                         else: html_ += self.output(o)
                 if {'export', 'exports'} & set(d):
@@ -527,6 +539,7 @@ def _selftest():
         cell('markdown', '# Demo page\n> A $p(y)$ description'),
         cell('code', '#| default_exp demo'),
         cell('code', '#| hide\nsecret_hidden_call()', [dict(output_type='stream', name='stdout', text='hidden out\n')]),
+        cell('markdown', '## `public_fn`'),   # a heading named like an entry: the entry keeps the anchor
         cell('markdown', '## Sec $a_1 * b_2$ one\nText $x_1*y_1 + x_2*y_2$ and `$not math$` and \\$5.\n\n'
                          '$$\\frac{a}{b}\\\\ c_{1}*d_{2}\\tag{3}$$\n\n```python\nx = "$y$"\n```\nSee [other](02_other.ipynb#top) and `public_fn()`.'),
         cell('code', '#| export\ndef public_fn(a:int=1, # the a\n              b=2): # the b\n    "Add `a` and $b$."\n    return a+b\n'
@@ -538,6 +551,7 @@ def _selftest():
         cell('code', 'show_doc(Thing.grow)', [dict(output_type='display_data', metadata={}, data={
             'text/markdown': '---\n\n[source](https://x/y.py#L1){target="_blank" style="float:right"}\n\n### Thing.grow\n\n*Grow it.*',
             'text/plain': '<x>'})]),
+        cell('code', 'show_doc(public_fn)'),   # never run: the entry from the source stays
         cell('markdown', '![pic](pic.png) ![att](attachment:a.png)', attachments={'a.png': {'image/png': 'iVBORw0KGgo='}}),
     ])
     with tempfile.TemporaryDirectory() as d:
@@ -551,7 +565,7 @@ def _selftest():
         for bad in ('secret_hidden_call', 'hidden out', '#|', 'default_exp', 'only out', 'never shown', 'id="_private"', 'MATHXPHX', '{target'):
             assert bad not in main, bad
         for good in ('only the output', '<h1>Demo page</h1>', '\\(a_1 * b_2\\)', '\\(x_1*y_1 + x_2*y_2\\)', '\\[\\frac{a}{b}\\\\ c_{1}*d_{2}\\tag{3}\\]',
-                     '<code>$not math$</code>', '$5', 'href="other.html#top"', 'id="public_fn"', 'id="thing"', 'id="thing.grow"',
+                     '<code>$not math$</code>', '$5', 'href="other.html#top"', '<div class="doc-entry" id="public_fn">', 'id="public_fn-2"', 'id="thing"', 'id="thing.grow"',
                      'href="demo.html#public_fn"', '# the a', 'class="source-link" href="https://x/y.py#L1"', 'src="pic.png"',
                      'src="data:image/png;base64,iVBORw0KGgo="', 'print</span>', '\\(p(y)\\)', 'notebooks/01_demo.ipynb'):
             assert good in main, (good, main)
