@@ -13,7 +13,7 @@ and anchor; no `#|` directive line and no line of a hidden cell's source.
 """
 import sys, os, re, json, time, shutil, signal, tempfile, threading, subprocess, functools, http.server
 from pathlib import Path
-from urllib.parse import urlsplit, unquote
+from urllib.parse import unquote
 
 import websocket
 

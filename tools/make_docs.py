@@ -18,7 +18,7 @@ from pathlib import Path
 
 import mistune
 from pygments import highlight
-from pygments.lexers import PythonLexer, get_lexer_by_name
+from pygments.lexers import get_lexer_by_name
 from pygments.formatters import HtmlFormatter
 from pygments.util import ClassNotFound
 
@@ -230,14 +230,14 @@ class Page:
         while i in taken: n += 1; i = f'{base}-{n}'
         self.ids.add(i); return i
 
-    def md(self, text:str) -> str:
+    def md(self, text:str, attachments=None) -> str:
         "Markdown to HTML, math protected, links/images fixed for the site."
         text = re.sub(r'\[source\]\(([^)\s]+)\)\{[^}\n]*\}', r'<a class="source-link" href="\1">source</a>', text)
         text = re.sub(r'(\]\([^)\s]+\))\{[^}\n]*\}', r'\1', text)   # other Quarto {attrs} after links
         prot, maths = protect_math(text)
         self._maths = maths
         out = mistune.create_markdown(renderer=Renderer(self), plugins=['table', 'strikethrough', 'footnotes', 'url'])(prot)
-        return self.fix_urls(restore_math(out, maths))
+        return self.fix_urls(restore_math(out, maths), attachments)
 
     def md_inline(self, text:str) -> str:
         "One line of Markdown to HTML without the enclosing paragraph."
@@ -310,7 +310,7 @@ class Page:
             src = ''.join(c['source'])
             if c['cell_type'] == 'markdown':
                 if idx == 0 or not self.title: src = self._title(src)
-                if src.strip(): parts.append(f'<div class="cell markdown">{self.fix_urls(self.md(src), c.get("attachments"))}</div>\n')
+                if src.strip(): parts.append(f'<div class="cell markdown">{self.md(src, c.get("attachments"))}</div>\n')
             elif c['cell_type'] == 'raw':
                 continue
             elif c['cell_type'] == 'code':
