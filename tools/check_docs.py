@@ -183,7 +183,8 @@ def check_site(br, site:Path, base:str, expect:dict, shots=None):
         if rel in seen: continue
         seen.add(rel); url = base + rel; bad = problems.setdefault(rel, [])
         t0 = time.time()
-        evs = br.load(url)
+        try: evs = br.load(url)
+        except TimeoutError as e: bad.append(f"page did not finish loading in {br.timeout} s (waiting for {e})"); continue
         for e in evs:
             m, p = e['method'], e['params']
             if m == 'Runtime.exceptionThrown': bad.append(f"uncaught exception: {p['exceptionDetails'].get('exception', {}).get('description') or p['exceptionDetails'].get('text')}")
@@ -264,13 +265,13 @@ def _selftest():
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); (d/'assets'/'mathjax').mkdir(parents=True)
         shutil.copyfile(md.mathjax_file(), d/'assets'/'mathjax'/'tex-svg-full.js')
-        head = f'<script>{md.MATHJAX_CONFIG}</script><script src="assets/mathjax/tex-svg-full.js"></script>'
+        head = f'<link rel="icon" href="data:,"><script>{md.MATHJAX_CONFIG}</script><script src="assets/mathjax/tex-svg-full.js"></script>'
         (d/'index.html').write_text(f'<html><head>{head}</head><body class="tex2jax_ignore"><main>'
             '<span class="math inline">\\(\\frac{a}{b}\\)</span> <span class="math inline">\\(\\badmacro\\)</span> raw $$x$$'
             '<pre>#| hide\nx</pre><img src="missing.png"><a href="nope.html">x</a><a href="ok.html#nosuch">y</a>'
             '<script>console.error("boom")</script></main></body></html>')
-        (d/'ok.html').write_text('<html><body><main><p id="here">ok</p><a href="index.html">back</a></main></body></html>')
-        (d/'orphan.html').write_text('<html><body>unlinked</body></html>')
+        (d/'ok.html').write_text('<html><head><link rel="icon" href="data:,"></head><body><main><p id="here">ok</p><a href="index.html">back</a></main></body></html>')
+        (d/'orphan.html').write_text('<html><head><link rel="icon" href="data:,"></head><body>unlinked</body></html>')
         br, srv = Browser(), Server(d)
         try:
             for base in (d.resolve().as_uri() + '/', srv.base):
