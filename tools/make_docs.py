@@ -439,6 +439,8 @@ class Site:
     def link_for(self, text, page):
         "The href of the API entry of `text` (a name, maybe with `()`), relative to `page`, or None."
         name = re.sub(r'\(.*\)$', '', text.strip())
+        if (pg := next((p for p in self.pages if p.nb_path.stem == name or p.nb_path.name == name), None)):
+            return page.prefix + pg.name   # `01_prior` or `01_prior.ipynb`: the notebook's page
         if not re.fullmatch(r'[A-Za-z_][\w.]*', name): return None
         hit = self.planned.get(name) or next((v for k, v in self.planned.items() if k.split('.')[-1] == name and '.' in name), None)
         return f'{page.prefix}{hit[0].name}#{hit[1]}' if hit else None
@@ -541,7 +543,7 @@ def _selftest():
         cell('code', '#| hide\nsecret_hidden_call()', [dict(output_type='stream', name='stdout', text='hidden out\n')]),
         cell('markdown', '## `public_fn`'),   # a heading named like an entry: the entry keeps the anchor
         cell('markdown', '## Sec $a_1 * b_2$ one\nText $x_1*y_1 + x_2*y_2$ and `$not math$` and \\$5.\n\n'
-                         '$$\\frac{a}{b}\\\\ c_{1}*d_{2}\\tag{3}$$\n\n```python\nx = "$y$"\n```\nSee [other](02_other.ipynb#top) and `public_fn()`.'),
+                         '$$\\frac{a}{b}\\\\ c_{1}*d_{2}\\tag{3}$$\n\n```python\nx = "$y$"\n```\nSee [other](02_other.ipynb#top), `02_other` and `public_fn()`.'),
         cell('code', '#| export\ndef public_fn(a:int=1, # the a\n              b=2): # the b\n    "Add `a` and $b$."\n    return a+b\n'
                      'def _private(): pass\nclass Thing:\n    "A thing."\n    def __init__(self, n:int): self.n = n\n'
                      '    def size(self): "Its size."; return self.n\n    def _hid(self): pass\n'
@@ -565,7 +567,7 @@ def _selftest():
         for bad in ('secret_hidden_call', 'hidden out', '#|', 'default_exp', 'only out', 'never shown', 'id="_private"', 'MATHXPHX', '{target'):
             assert bad not in main, bad
         for good in ('only the output', '<h1>Demo page</h1>', '\\(a_1 * b_2\\)', '\\(x_1*y_1 + x_2*y_2\\)', '\\[\\frac{a}{b}\\\\ c_{1}*d_{2}\\tag{3}\\]',
-                     '<code>$not math$</code>', '$5', 'href="other.html#top"', '<div class="doc-entry" id="public_fn">', 'id="public_fn-2"', 'id="thing"', 'id="thing.grow"',
+                     '<code>$not math$</code>', '$5', 'href="other.html#top"', '<a class="api-link" href="other.html"><code>02_other</code>', '<div class="doc-entry" id="public_fn">', 'id="public_fn-2"', 'id="thing"', 'id="thing.grow"',
                      'href="demo.html#public_fn"', '# the a', 'class="source-link" href="https://x/y.py#L1"', 'src="pic.png"',
                      'src="data:image/png;base64,iVBORw0KGgo="', 'print</span>', '\\(p(y)\\)', 'notebooks/01_demo.ipynb'):
             assert good in main, (good, main)
