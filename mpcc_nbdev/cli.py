@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'CLIError', 'cli_message', 'cli_errors', 'set_threads', 'check_out_dir', 'json_object', 'config_from_args',
            'load_run_data', 'save_data_info', 'data_info', 'print_table', 'train_summary', 'show_train_summary',
-           'mpcc_train', 'main']
+           'mpcc_train', 'load_run', 'check_model_data', 'run_data', 'show_eval', 'mpcc_eval', 'mpcc_sample',
+           'mpcc_cluster', 'seeds_summary', 'mpcc_seeds', 'main']
 
 # %% ../nbs/09_cli.ipynb #926171a7
 import os
@@ -13,16 +14,18 @@ import os
 # %% ../nbs/09_cli.ipynb #ca8a7466
 if 'OMP_WAIT_POLICY' not in os.environ: os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'   # before torch loads libgomp (above)
 
-# %% ../nbs/09_cli.ipynb #700eb60e
-import sys, json, re, time, warnings, contextlib
+# %% ../nbs/09_cli.ipynb #927f6db2
+import sys, io, csv, json, math, re, time, warnings, contextlib
 from pathlib import Path
 import numpy as np
 import torch
+import torchvision
 from fastcore.script import call_parse, store_true, Param, anno_parser
 from .config import MPCCConfig, PRESETS, preset as make_preset
 from .data import ImageData, load_folder
 from .train import Trainer, DivergenceError, _load_cfg_data, _atomic_write
-from .metrics import clustering_metrics, predict_all
+from .metrics import clustering_metrics, predict_all, evaluate, find_inception_weights, INCEPTION_ENV
+from .api import MPCC
 
 # %% ../nbs/09_cli.ipynb #0a0ecdb6
 class CLIError(ValueError):
@@ -205,8 +208,265 @@ def mpcc_train(preset:str='mnist5k_cpu', # mnist5k_cpu (5,000 digits, minutes on
                            device, precision, overrides, tensorboard, skip_corrupt, quiet)
         show_train_summary(s)
 
-# %% ../nbs/09_cli.ipynb #f2f88de5
-COMMANDS = dict(mpcc_train=mpcc_train)
+# %% ../nbs/09_cli.ipynb #7d46c9a9
+def load_run(run_dir, # an mpcc_train --out_dir
+             device:str|None=None): # None: 'auto'
+    "The fitted `MPCC` of a run directory, or CLIError saying what is missing."
+    d = Path(run_dir).expanduser()
+    if not d.is_dir(): raise CLIError(f"RUN_DIR {d} is not a directory: pass the --out_dir of an mpcc_train run")
+    if not (d/'checkpoint.pt').is_file():
+        raise CLIError(f"RUN_DIR {d} has no checkpoint.pt: pass the --out_dir of an mpcc_train run that saved a checkpoint "
+                       f"(or continue it with mpcc_train --resume --out_dir {d})")
+    return MPCC.load(d/'checkpoint.pt', device=device or 'auto')
+
+def check_model_data(m:MPCC, data:ImageData, run_dir): # a fitted model, data to use it on
+    "CLIError unless `data` has samples of the shape the model in `run_dir` was trained on."
+    got = tuple(data.x.shape[1:])
+    if got != m.input_shape_:
+        raise CLIError(f"--data {data.name}: samples of shape {'×'.join(map(str, got))}, but the model in {run_dir} "
+                       f"was trained on {'×'.join(map(str, m.input_shape_))}: pass data like its training data")
+    return data
+
+def run_data(m:MPCC, run_dir, data=None, data_root=None, split=None, download=False, skip_corrupt=False):
+    "The data a run was trained on, or those the flags name instead, checked against the model."
+    cfg, info = m.config_, data_info(run_dir)
+    cfg = cfg.replace(dataset=data or cfg.dataset, split=split or cfg.split)
+    root = data_root or (info.get('data_root') if cfg.dataset == m.config_.dataset else None)
+    return check_model_data(m, load_run_data(cfg, root, download, skip_corrupt or info.get('skip_corrupt', False)), run_dir)
+
+# %% ../nbs/09_cli.ipynb #a8d69712
+def _inception(path):
+    "(weights file or False, note) for --inception_weights."
+    if path is not None:
+        if not Path(path).expanduser().is_file(): raise CLIError(f"--inception_weights {path}: no such file (pytorch-fid's pt_inception-2015-12-05-6726825d.pth)")
+        return str(Path(path).expanduser()), None
+    try: return str(find_inception_weights()), None
+    except FileNotFoundError:
+        return False, f"IS/FID skipped: no Inception weights found (pass --inception_weights FILE or set {INCEPTION_ENV}; they are never downloaded)"
+
+def _eval_main(run_dir, data=None, data_root=None, split=None, inception_weights=None, n_samples=50_000,
+               ref_stats=None, device=None, download=False, skip_corrupt=False, batch_size=200, seed=0):
+    "The body of `mpcc_eval`: the results dict, also written to RUN_DIR/eval.json."
+    m = load_run(run_dir, device)
+    if n_samples < 2: raise CLIError(f"--n_samples must be >= 2, got {n_samples}")
+    ds = run_data(m, run_dir, data, data_root, split, download, skip_corrupt)
+    inc, note = _inception(inception_weights)
+    res = evaluate(m.trainer_, ds, n_gen=n_samples, ref_stats=ref_stats, inception=inc, batch_size=batch_size, seed=seed)
+    res.update(run_dir=str(Path(run_dir).expanduser()), split=m.config_.replace(split=split or m.config_.split).split,
+               checkpoint_iteration=m.n_iter_, note=note)
+    text = json.dumps(res, indent=1, default=str)
+    _atomic_write(Path(run_dir).expanduser()/'eval.json', lambda f: f.write(text.encode()))
+    return res
+
+def show_eval(res:dict): # from `_eval_main`
+    "Print the table of `mpcc_eval`."
+    rows = {_SCORES[k]: res[k] for k in _SCORES if res.get(k) is not None}
+    if res.get('purity') is None: rows['clustering scores'] = 'none (the data have no labels)'
+    rows['reconstruction MSE (x1e3)'] = res['mse_x1e3']
+    if res.get('is_mean') is not None: rows['IS'] = f"{res['is_mean']:.3f} ± {res['is_std']:.3f} ({res['n_gen']} samples)"
+    if res.get('fid') is not None: rows['FID'] = f"{res['fid']:.3f}"
+    rows.update({'data': f"{res['dataset']} ({res['n_data']} samples)", 'iteration': res['checkpoint_iteration'],
+                 'written': str(Path(res['run_dir'])/'eval.json')})
+    print_table(rows, 'mpcc_eval:')
+    if res.get('note'): print(res['note'])
+    elif res.get('gen_metrics', '').startswith('skipped'): print(f"IS/FID {res['gen_metrics']}")
+
+# %% ../nbs/09_cli.ipynb #7785e6ca
+@call_parse
+def mpcc_eval(run_dir:str, # the run directory (an mpcc_train --out_dir)
+              data:str=None, # dataset to score on (default: the run's): a dataset name, or folder (with --data_root DIR)
+              data_root:str=None, # dataset directory, or the image directory for --data folder (default: the run's)
+              split:str=None, # 'all', 'train' or 'test' (default: the run's)
+              inception_weights:str=None, # pytorch-fid's Inception weights file, for IS/FID (default: $MPCC_INCEPTION_WEIGHTS, the torch hub cache)
+              n_samples:int=50_000, # generated images for IS/FID (the paper: 50,000)
+              ref_stats:str=None, # FID reference statistics (.npz with mu, sigma); default: computed from the data
+              device:str=None, # 'auto' (default), 'cpu', 'cuda', 'cuda:N'
+              threads:int=None, # torch CPU threads (default: torch's)
+              download:store_true=False, # download a missing dataset (needs internet)
+              skip_corrupt:store_true=False, # --data folder: skip unreadable images instead of stopping
+              batch_size:int=200): # images per forward pass
+    "Score a run: purity, Hungarian accuracy, NMI, ARI, reconstruction MSE, and IS/FID where the Inception weights are present."
+    with cli_errors('mpcc_eval'):
+        set_threads(threads)
+        show_eval(_eval_main(run_dir, data, data_root, split, inception_weights, n_samples, ref_stats, device, download,
+                             skip_corrupt, batch_size))
+
+# %% ../nbs/09_cli.ipynb #e773fcb1
+def _sheet(x:np.ndarray, ncol:int, path:Path):
+    "Write images (N, C, H, W) in [-1, 1] as a PNG grid with white 1-pixel gaps, atomically."
+    g = torchvision.utils.make_grid(torch.from_numpy(x).clamp(-1, 1), nrow=ncol, padding=1, normalize=True,
+                                    value_range=(-1, 1), pad_value=1.)
+    _atomic_write(path, lambda f: torchvision.utils.save_image(g, f, format='png'))
+
+def _scatter(x:np.ndarray, y:np.ndarray, path:Path):
+    "Write 2-D points coloured by cluster as a small PNG, atomically."
+    import matplotlib; import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.scatter(x[:, 0], x[:, 1], c=y, cmap='tab10', s=4, vmin=0, vmax=9); ax.set_aspect('equal'); ax.set_title('samples by cluster')
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80, bbox_inches='tight'); plt.close(fig)
+    _atomic_write(path, lambda f: f.write(buf.getvalue()))
+
+def _out_file(out, flag='--out', exts=('.png',)):
+    "Check an output file's name and its directory."
+    if out is None: raise CLIError(f"{flag} FILE{exts[0]} is required: where to write")
+    p = Path(out).expanduser()
+    if p.suffix.lower() not in exts: raise CLIError(f"{flag} {p}: the file name must end in {' or '.join(exts)}")
+    if p.is_dir(): raise CLIError(f"{flag} {p} is a directory: give a file name")
+    check_out_dir(p.parent, f"{flag} {p}: its directory")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return p
+
+def _sample_main(run_dir, out=None, cluster=None, n=64, seed=0, device=None):
+    "The body of `mpcc_sample`: (path written, grid rows, grid columns)."
+    out = _out_file(out)
+    if n < 1: raise CLIError(f"--n must be >= 1, got {n}")
+    m = load_run(run_dir, device); K = m.n_clusters_
+    if cluster is not None and not 0 <= cluster < K: raise CLIError(f"--cluster {cluster}: the model in {run_dir} has clusters 0..{K - 1}")
+    if cluster is None: per = max(1, n // K); ys = np.repeat(np.arange(K), per); rows, cols = K, per
+    else: ys = np.full(n, cluster); cols = math.ceil(math.sqrt(n)); rows = math.ceil(n / cols)
+    x = m.sample(len(ys), cluster=ys, seed=seed)
+    if x.ndim == 4: _sheet(x, cols, out)
+    else: _scatter(x, ys, out)
+    return out, rows, cols
+
+@call_parse
+def mpcc_sample(run_dir:str, # the run directory (an mpcc_train --out_dir)
+                out:str=None, # PNG file to write (required)
+                cluster:int=None, # only this cluster (default: one row per cluster)
+                n:int=64, # number of images (without --cluster: n // K per cluster row)
+                seed:int=0, # seed of the samples
+                device:str=None, # 'auto' (default), 'cpu', 'cuda', 'cuda:N'
+                threads:int=None): # torch CPU threads (default: torch's)
+    "Write a PNG grid of samples of a trained run: one row per cluster, or --n images of one --cluster."
+    with cli_errors('mpcc_sample'):
+        set_threads(threads)
+        p, r, c = _sample_main(run_dir, out, cluster, n, seed, device)
+        print(f"mpcc_sample: wrote {p} ({r} × {c} samples{'' if cluster is None else f' of cluster {cluster}'})")
+
+# %% ../nbs/09_cli.ipynb #26f17728
+def _cluster_main(run_dir, images_dir, out='assignments.csv', skip_corrupt=False, latent=False, device=None, batch_size=500):
+    "The body of `mpcc_cluster`: (CSV path, number of rows, cluster sizes, skipped files)."
+    out = _out_file(out, exts=('.csv',))
+    m = load_run(run_dir, device)
+    if m.config_.arch != 'resnet': raise CLIError(f"the model in {run_dir} clusters {m.input_shape_[0]}-D points, not images: mpcc_cluster needs an image model")
+    d = Path(images_dir).expanduser()
+    if not d.is_dir(): raise CLIError(f"IMAGES_DIR {d} is not a directory of images")
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter('always')
+        data = load_folder(d, channels=m.config_.img_channels, size=m.config_.img_size, labels=False, skip_corrupt=skip_corrupt)
+    p = m.predict_proba(data, batch_size)
+    k, mu = p.argmax(1), (m.transform(data, batch_size) if latent else None)
+    buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n')
+    w.writerow(['path', 'cluster', 'probability'] + ([f'z{j}' for j in range(mu.shape[1])] if latent else []))
+    for i, f in enumerate(data.info['files']):
+        w.writerow([str(d/f), int(k[i]), f"{p[i, k[i]]:.6f}"] + ([f"{v:.6g}" for v in mu[i]] if latent else []))
+    _atomic_write(out, lambda fh: fh.write(buf.getvalue().encode()))
+    return out, len(k), np.bincount(k, minlength=m.n_clusters_).tolist(), data.info.get('skipped', [])
+
+@call_parse
+def mpcc_cluster(run_dir:str, # the run directory (an mpcc_train --out_dir)
+                 images_dir:str, # directory of images to cluster (searched recursively)
+                 out:str='assignments.csv', # CSV file to write: path, cluster, probability (and z0.. with --latent)
+                 skip_corrupt:store_true=False, # skip unreadable images (listed) instead of stopping
+                 latent:store_true=False, # also write the encoder mean of each image
+                 device:str=None, # 'auto' (default), 'cpu', 'cuda', 'cuda:N'
+                 threads:int=None, # torch CPU threads (default: torch's)
+                 batch_size:int=500): # images per forward pass
+    "Cluster a folder of images with a trained run: one CSV row per image with its cluster and that cluster's probability."
+    with cli_errors('mpcc_cluster'):
+        set_threads(threads)
+        p, n, sizes, skipped = _cluster_main(run_dir, images_dir, out, skip_corrupt, latent, device, batch_size)
+        for f in skipped: print(f"skipped (unreadable): {f}")
+        print(f"mpcc_cluster: {n} images -> {p}; images per cluster: {sizes}")
+
+# %% ../nbs/09_cli.ipynb #23203b11
+_METRICS = ('purity', 'accuracy', 'nmi', 'ari')
+
+def seeds_summary(runs:list): # per-seed dicts with the scores of `_METRICS`
+    "Mean and sample standard deviation (ddof=1; None for one seed) of every score over the runs."
+    mean, std = {}, {}
+    for k in _METRICS:
+        v = np.array([r[k] for r in runs if r.get(k) is not None], dtype=np.float64)
+        mean[k] = float(v.mean()) if len(v) else None
+        std[k] = float(v.std(ddof=1)) if len(v) > 1 else None
+    return mean, std
+
+def _saved_it(rd):
+    "The iteration of the checkpoint in run directory `rd` (from its results.json), or -1."
+    try: return int(json.loads((rd/'results.json').read_text())['it'])
+    except (OSError, ValueError, KeyError, TypeError): return -1
+
+def _seed_run(seed, rd, train_kw):
+    "Train, resume or only score the run of one seed; returns its row of the summary."
+    if (rd/'checkpoint.pt').exists():
+        it0 = _saved_it(rd)
+        t, s = _train_main(out_dir=rd, resume=True, **{k: v for k, v in train_kw.items() if k in _RESUME_KW})
+        status = 'complete' if s['iterations'] == it0 else 'resumed'
+    else:
+        has_files = rd.exists() and any(rd.iterdir())      # killed before its first checkpoint: start it afresh
+        t, s = _train_main(out_dir=rd, seed=seed, overwrite=has_files, **train_kw)
+        status = 'trained'
+    return dict(seed=seed, run_dir=str(rd), status=status, **{k: s.get(k) for k in ('iterations', 'wall_time_s', *_METRICS)})
+
+_RESUME_KW = ('n_iters', 'data_root', 'download', 'device', 'skip_corrupt', 'quiet')
+
+# %% ../nbs/09_cli.ipynb #451da385
+def _seeds_md(runs, mean, std, title):
+    cols = [k for k in _METRICS if mean[k] is not None]
+    f = lambda v: '—' if v is None else f"{v:.4f}"
+    lines = [f"# {title}", '', '| seed | ' + ' | '.join(_SCORES[k] for k in cols) + ' | iterations | wall time (s) | status |',
+             '|---|' + '---|' * (len(cols) + 3)]
+    lines += [f"| {r['seed']} | " + ' | '.join(f(r[k]) for k in cols) + f" | {r['iterations']} | {r['wall_time_s']} | {r['status']} |" for r in runs]
+    lines += ['| mean ± std | ' + ' | '.join(f"{f(mean[k])} ± {f(std[k])}" for k in cols) + ' | | | |', '',
+              'std: sample standard deviation over the seeds (ddof = 1).']
+    return '\n'.join(lines) + '\n'
+
+def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', parallel=1, **train_kw):
+    "The body of `mpcc_seeds`: the summary dict, also written to OUT/summary.json and OUT/summary.md."
+    if parallel is None or parallel < 1: raise CLIError(f"--parallel must be >= 1, got {parallel}")
+    if parallel > 1: raise CLIError(f"--parallel {parallel}: several seeds at once is not available yet; run them one after another with --parallel 1")
+    seeds = [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds): raise CLIError(f"--seeds must be distinct integers, e.g. --seeds 0 1 2 3 4, got {seeds}")
+    out = check_out_dir(out, '--out')
+    cfg = config_from_args(preset, train_kw.get('config'), train_kw.get('overrides'), n_iters=train_kw.get('n_iters'))
+    runs = [_seed_run(s, out/f'seed{s}', dict(preset=preset, **train_kw)) for s in seeds]
+    mean, std = seeds_summary(runs)
+    res = dict(preset=cfg.name, n_iters=cfg.n_iters, seeds=seeds, runs=runs, mean=mean, std=std, std_ddof=1)
+    text = json.dumps(res, indent=1)
+    _atomic_write(out/'summary.json', lambda f: f.write(text.encode()))
+    md = _seeds_md(runs, mean, std, f"{cfg.name}: {len(seeds)} seeds × {cfg.n_iters} iterations")
+    _atomic_write(out/'summary.md', lambda f: f.write(md.encode()))
+    return res
+
+# %% ../nbs/09_cli.ipynb #d8dde663
+@call_parse
+def mpcc_seeds(preset:str='mnist5k_cpu', # the preset of every run (see mpcc_train --help)
+               seeds:Param("seeds to run, one run each, e.g. --seeds 0 1 2 3 4", int, nargs='+')=(0, 1, 2, 3, 4),
+               out:str='runs/seeds', # directory of the runs (OUT/seed<S>) and of summary.json / summary.md
+               parallel:int=1, # runs at once (only 1 for now)
+               config:str=None, # JSON file of config fields over the preset (as mpcc_train)
+               data:str=None, # dataset (default: the preset's), or folder with --data_root DIR
+               data_root:str=None, # dataset directory, or the image directory for --data folder
+               split:str=None, # 'all', 'train' or 'test' (default: the preset's)
+               n_iters:int=None, # iterations per run (default: the preset's)
+               device:str=None, # 'auto', 'cpu', 'cuda', 'cuda:N' (default: the preset's)
+               precision:str=None, # 'auto', 'fp32' or 'bf16' (default: the preset's)
+               overrides:str=None, # more config fields as JSON, e.g. '{"e_steps": 1}'
+               download:store_true=False, # download missing datasets (needs internet)
+               threads:int=None, # torch CPU threads (default: torch's)
+               skip_corrupt:store_true=False, # --data folder: skip unreadable images
+               quiet:store_true=False): # no progress bars
+    "Train one run per seed (resuming interrupted ones) and write OUT/summary.md and summary.json: per-seed scores, mean ± std."
+    with cli_errors('mpcc_seeds'):
+        set_threads(threads)
+        res = _seeds_main(preset, seeds, out, parallel, config=config, data=data, data_root=data_root, split=split,
+                          n_iters=n_iters, device=device, precision=precision, overrides=overrides, download=download,
+                          skip_corrupt=skip_corrupt, quiet=quiet)
+        print((Path(out).expanduser()/'summary.md').read_text().rstrip())
+        print(f"mpcc_seeds: wrote {Path(out).expanduser()/'summary.json'} and summary.md")
+
+# %% ../nbs/09_cli.ipynb #989e7712
+COMMANDS = dict(mpcc_train=mpcc_train, mpcc_eval=mpcc_eval, mpcc_sample=mpcc_sample, mpcc_cluster=mpcc_cluster, mpcc_seeds=mpcc_seeds)
 
 def _usage():
     return ("usage: python -m mpcc_nbdev <command> [options]   (<command> --help for its options)\ncommands:\n" +
