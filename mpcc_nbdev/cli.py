@@ -234,7 +234,7 @@ def run_data(m:MPCC, run_dir, data=None, data_root=None, split=None, download=Fa
     root = data_root or (info.get('data_root') if cfg.dataset == m.config_.dataset else None)
     return check_model_data(m, load_run_data(cfg, root, download, skip_corrupt or info.get('skip_corrupt', False)), run_dir)
 
-# %% ../nbs/09_cli.ipynb #a8d69712
+# %% ../nbs/09_cli.ipynb #e8f67205
 def _inception(path):
     "(weights file or False, note) for --inception_weights."
     if path is not None:
@@ -245,17 +245,18 @@ def _inception(path):
         return False, f"IS/FID skipped: no Inception weights found (pass --inception_weights FILE or set {INCEPTION_ENV}; they are never downloaded)"
 
 def _eval_main(run_dir, data=None, data_root=None, split=None, inception_weights=None, n_samples=50_000,
-               ref_stats=None, device=None, download=False, skip_corrupt=False, batch_size=200, seed=0):
-    "The body of `mpcc_eval`: the results dict, also written to RUN_DIR/eval.json."
+               ref_stats=None, device=None, download=False, skip_corrupt=False, batch_size=200, seed=0, out=None):
+    "The body of `mpcc_eval`: the results dict, also written to `out` (default RUN_DIR/eval.json)."
     m = load_run(run_dir, device)
+    out = Path(run_dir).expanduser()/'eval.json' if out is None else _out_file(out, exts=('.json',))
     if n_samples < 2: raise CLIError(f"--n_samples must be >= 2, got {n_samples}")
     ds = run_data(m, run_dir, data, data_root, split, download, skip_corrupt)
     inc, note = _inception(inception_weights)
     res = evaluate(m.trainer_, ds, n_gen=n_samples, ref_stats=ref_stats, inception=inc, batch_size=batch_size, seed=seed)
     res.update(run_dir=str(Path(run_dir).expanduser()), split=m.config_.replace(split=split or m.config_.split).split,
-               checkpoint_iteration=m.n_iter_, note=note)
+               checkpoint_iteration=m.n_iter_, note=note, written=str(out))
     text = json.dumps(res, indent=1, default=str)
-    _atomic_write(Path(run_dir).expanduser()/'eval.json', lambda f: f.write(text.encode()))
+    _atomic_write(out, lambda f: f.write(text.encode()))
     return res
 
 def show_eval(res:dict): # from `_eval_main`
@@ -266,12 +267,12 @@ def show_eval(res:dict): # from `_eval_main`
     if res.get('is_mean') is not None: rows['IS'] = f"{res['is_mean']:.3f} ± {res['is_std']:.3f} ({res['n_gen']} samples)"
     if res.get('fid') is not None: rows['FID'] = f"{res['fid']:.3f}"
     rows.update({'data': f"{res['dataset']} ({res['n_data']} samples)", 'iteration': res['checkpoint_iteration'],
-                 'written': str(Path(res['run_dir'])/'eval.json')})
+                 'written': res['written']})
     print_table(rows, 'mpcc_eval:')
     if res.get('note'): print(res['note'])
     elif res.get('gen_metrics', '').startswith('skipped'): print(f"IS/FID {res['gen_metrics']}")
 
-# %% ../nbs/09_cli.ipynb #7785e6ca
+# %% ../nbs/09_cli.ipynb #978f859b
 @call_parse
 def mpcc_eval(run_dir:str, # the run directory (an mpcc_train --out_dir)
               data:str=None, # dataset to score on (default: the run's): a dataset name, or folder (with --data_root DIR)
@@ -284,12 +285,13 @@ def mpcc_eval(run_dir:str, # the run directory (an mpcc_train --out_dir)
               threads:int=None, # torch CPU threads (default: torch's)
               download:store_true=False, # download a missing dataset (needs internet)
               skip_corrupt:store_true=False, # --data folder: skip unreadable images instead of stopping
-              batch_size:int=200): # images per forward pass
+              batch_size:int=200, # images per forward pass
+              out:str=None): # JSON file to write (default: RUN_DIR/eval.json)
     "Score a run: purity, Hungarian accuracy, NMI, ARI, reconstruction MSE, and IS/FID where the Inception weights are present."
     with cli_errors('mpcc_eval'):
         set_threads(threads)
         show_eval(_eval_main(run_dir, data, data_root, split, inception_weights, n_samples, ref_stats, device, download,
-                             skip_corrupt, batch_size))
+                             skip_corrupt, batch_size, out=out))
 
 # %% ../nbs/09_cli.ipynb #e773fcb1
 def _sheet(x:np.ndarray, ncol:int, path:Path):
