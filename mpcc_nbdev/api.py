@@ -157,7 +157,7 @@ def _inputs(self:MPCC, x, what:str, value_range=None, **kwargs):
 
 MPCC._check_fitted, MPCC._inputs = _check_fitted, _inputs
 
-# %% ../nbs/08_api.ipynb #9e6d2759
+# %% ../nbs/08_api.ipynb #e138c2b2
 def _predict(self:MPCC, x, # images or points (see "Inputs of a fitted model"), an ImageData, a folder or a dataset name
              bs:int=500, # batch size
              value_range=None): # (lo, hi) of array pixels; None: guessed (uint8 0..255; float [0, 1], [-1, 1] or [0, 255])
@@ -183,8 +183,11 @@ def _fit_predict(self:MPCC, data=None, **kwargs): # as `fit`
     "`fit(data, **kwargs)`, then the clusters of the training data (`labels_`)."
     return self.fit(data, **kwargs).labels_
 
-def _score(self:MPCC, x, y=None): # images (or an ImageData with labels); class labels when x has none
+def _score(self:MPCC, x, # images, or labelled data: an ImageData, a dataset name, a folder with class sub-folders
+           y=None): # class labels (default: those of x)
     "Purity (Eq. 11), Hungarian accuracy, NMI, ARI, cluster sizes and empty clusters of the clusters of `x` against `y`."
+    self._check_fitted('score')
+    if isinstance(x, (str, Path)): x = as_data(x, self.config_)
     if y is None and isinstance(x, ImageData): y = x.y
     pred = self.predict(x)
     if y is None: raise ValueError("score(x, y) needs class labels y (or an ImageData with labels)")
