@@ -28,7 +28,7 @@ from .train import Trainer, DivergenceError, _load_cfg_data, _atomic_write
 from .metrics import clustering_metrics, predict_all, evaluate, find_inception_weights, INCEPTION_ENV
 from .api import MPCC
 
-# %% ../nbs/09_cli.ipynb #0a0ecdb6
+# %% ../nbs/09_cli.ipynb #c9e926b0
 class CLIError(ValueError):
     "A bad command-line argument; the message names the flag."
 
@@ -49,7 +49,9 @@ _USER_ERRORS = (ValueError, OSError, ImportError, DivergenceError)
 def cli_errors(cmd:str): # the command's name, the prefix of its messages
     "Turn the errors a user can cause into `<cmd>: error: <one line>` on stderr and exit status 1."
     try: yield
-    except KeyboardInterrupt: sys.exit(f"{cmd}: interrupted (a run resumes from its last checkpoint with --resume)")
+    except KeyboardInterrupt:
+        hint = {'mpcc_train': ' (--resume continues the run from its last checkpoint)', 'mpcc_seeds': ' (rerun the command to resume)'}
+        sys.exit(f"{cmd}: interrupted{hint.get(cmd, '')}")
     except _USER_ERRORS as e: sys.exit(f"{cmd}: error: {cli_message(e)}")
 
 # %% ../nbs/09_cli.ipynb #bc91b9f6
@@ -147,12 +149,13 @@ def train_summary(t:Trainer, data:ImageData, wall_s:float): # a trained Trainer,
                    sample_sheet=str(_last_sheet(t.out_dir)) if _last_sheet(t.out_dir) else None)
     return res
 
-# %% ../nbs/09_cli.ipynb #1013b607
+# %% ../nbs/09_cli.ipynb #bad0d404
 _SCORES = dict(purity='purity', accuracy='Hungarian accuracy', nmi='NMI', ari='ARI')
 
 def show_train_summary(s:dict): # from `train_summary`
     "Print the summary of a training run."
     rows = {_SCORES[k] + ' (training data)': s[k] for k in _SCORES if s.get(k) is not None}
+    if not rows: rows['clustering scores'] = 'none (the training data have no labels)'
     rows.update({'iterations': s['iterations'], 'wall time': f"{s['wall_time_s']} s", 'precision': s['precision'], 'device': s['device']})
     rows.update({k.replace('_', ' '): s[k] for k in ('checkpoint', 'log', 'sample_sheet') if s.get(k)})
     print_table(rows, 'mpcc_train: done')
