@@ -576,6 +576,13 @@ def resume(cls:Trainer, out_dir, # run directory holding checkpoint.pt
     if cfg.n_iters <= t.it: note(f"the run in {d} is at iteration {t.it} and n_iters={cfg.n_iters}: nothing to train; pass a larger n_iters to continue")
     return t
 
+@patch
+def close(self:Trainer):
+    "Give up the run directory's lock (and close TensorBoard): another process may then resume the run."
+    if getattr(self, '_lock', None) is not None: self._lock.release(); self._lock = None
+    if self._tb is not None: self._tb.close()
+    return self
+
 # %% ../nbs/06_train.ipynb #0ef087d2
 @patch
 def fit(self:Trainer, n_iters:int|None=None): # iterations to run now; None: until `cfg.n_iters` in total
