@@ -86,6 +86,9 @@ def _check_data(cfg, data):
     if tuple(data.x.shape[1:]) != want:
         raise ValueError(f"data {data.name!r} has samples of shape {tuple(data.x.shape[1:])} but the config expects {want}: "
                          f"choose the preset of this dataset or set img_channels/img_size/data_dim")
+    if cfg.batch_size > len(data):
+        raise ValueError(f"batch_size={cfg.batch_size} is larger than the dataset {data.name!r} ({len(data)} samples): "
+                         f"set batch_size to at most {len(data)}")
 
 MIXTURE2D_KW = dict(std=0.5)   # toy data at the scale of the latent space (see "Tests on a 2-D mixture")
 
@@ -556,7 +559,7 @@ def resume(cls:Trainer, out_dir, # run directory holding checkpoint.pt
     "Continue the run in `out_dir` from its checkpoint; anything but the changes a resume allows is refused."
     d = check_out_dir(out_dir)
     ck = d/'checkpoint.pt'
-    if not d.is_dir(): raise FileNotFoundError(f"out_dir {d} does not exist: there is no run to resume (start one with Trainer(cfg, out_dir=...))")
+    if not d.is_dir(): raise FileNotFoundError(f"out_dir {d} does not exist: there is no run to resume; start a new run without resume")
     if not ck.exists():
         side = [p.name for p in d.iterdir() if p.name not in ('run.lock', 'events.jsonl')]
         why = (f"the run there was stopped before its first checkpoint ({', '.join(sorted(side)[:3])}); start it again without resume "
@@ -593,10 +596,7 @@ def fit(self:Trainer, n_iters:int|None=None): # iterations to run now; None: unt
     if target <= self.it:
         if n_iters is None: note(f"nothing to train: the run is at iteration {self.it} and n_iters={cfg.n_iters}")
         return self
-    self._need_data()
-    if cfg.batch_size > len(self.data):
-        raise ValueError(f"batch_size={cfg.batch_size} is larger than the dataset {self.data.name!r} ({len(self.data)} samples): "
-                         f"set batch_size to at most {len(self.data)}")
+    self._need_data()                                  # (checks the data, e.g. batch_size <= len(data))
     self._own_out_dir()
     acc = torch.zeros(len(self.losses), device=self.device)
     bad = torch.full((len(self.losses),), -1, dtype=torch.long, device=self.device)
