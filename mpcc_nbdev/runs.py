@@ -267,7 +267,7 @@ def resume_changes(saved:MPCCConfig, # the config saved with the checkpoint
     return (saved.replace(**changes) if changes else saved), applied
 
 # %% ../nbs/05a_runs.ipynb #796860ef
-_CLI_FLAGS = dict(n_iters='--n_iters', seed='--seed', device='--device', precision='--precision', threads='--threads')
+_CLI_FLAGS = dict(n_iters='--n_iters', seed='--seed', device='--device', precision='--precision', split='--split', dataset='--data')
 _CLI_SUBS = [
     (r"Trainer\.resume\('[^']*'\)", "--resume"), (r"\boverwrite=True\b", "--overwrite"), (r"\bdownload=True\b", "--download"),
     (r"\bpoint root= \(or \$MPCC_DATA\)", "point --data_root (or $MPCC_DATA)"), (r"(?<![\w/.-])out_dir\b(?![/\w])", "--out_dir"),
@@ -281,7 +281,7 @@ def cli_message(msg:str, prog:str|None='mpcc_nbdev'): # an exception's message; 
     msg = ' '.join(str(msg).split())
     def field(m):
         k = m.group(1)
-        return f"{_CLI_FLAGS[k]}:" if k in _CLI_FLAGS else f"--overrides field {k!r}:"
+        return f"{_CLI_FLAGS[k]} (MPCCConfig.{k}):" if k in _CLI_FLAGS else f"MPCCConfig.{k} (--overrides):"
     msg = re.sub(r"MPCCConfig\.(\w+):", field, msg)
     for pat, rep in _CLI_SUBS: msg = re.sub(pat, rep, msg)
     msg = ' '.join(msg.split())

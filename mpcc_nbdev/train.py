@@ -555,6 +555,7 @@ def _saved_config_file(d:Path, cfg:MPCCConfig):
 def resume(cls:Trainer, out_dir, # run directory holding checkpoint.pt
            data=None, # ImageData, a function cfg -> ImageData, or None (the config's dataset, loaded when needed)
            progress:bool=True, # progress bar in `fit`
+           tensorboard:bool=False, # also log to TensorBoard in `out_dir/tb`
            **changes): # what a resume may change: n_iters, ckpt_every, log_every, sample_every, device, threads
     "Continue the run in `out_dir` from its checkpoint; anything but the changes a resume allows is refused."
     d = check_out_dir(out_dir)
@@ -573,6 +574,7 @@ def resume(cls:Trainer, out_dir, # run directory holding checkpoint.pt
     lock = RunLock(d)                                  # before anything is changed on disk
     t = cls._from_state(s, cfg, data(cfg) if callable(data) else data, progress, ck)
     t._own_out_dir(lock)
+    t._tb = _tb_writer(d, tensorboard)
     if applied: note(f"resuming {d} at iteration {t.it} with " + ', '.join(f"{k}: {a} -> {b}" for k, (a, b) in applied.items()))
     log_event(d, 'resume', it=t.it, applied=applied)
     t._write_side_files()
