@@ -92,6 +92,7 @@ def _acquire(path):
             if fcntl is not None: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd); raise _busy(path, _read_lock(path))
+        except OSError: pass                              # no flock on this filesystem: the PID check below decides
         try: same = os.fstat(fd).st_ino == os.stat(path).st_ino   # not unlinked by a holder releasing meanwhile
         except FileNotFoundError: same = False
         if same: break
