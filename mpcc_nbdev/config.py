@@ -65,7 +65,7 @@ class MPCCConfig:
     upsample:str='bilinear'      # G's upsampling: 'bilinear' (paper) or 'nearest' (authors' code)
     # --- data
     split:str='all'              # which part of the dataset to train on: 'all' (train+test), 'train' or 'test'
-    standardize:bool=True        # points (arch='mlp'): standardise with the training data's mean and std
+    point_scale:float=2.0        # points (arch='mlp'): each feature shifted and scaled to mean 0, std point_scale (0: raw)
     # --- engineering
     seed:int=0                   # seed of every random number in the run
     precision:str='auto'         # 'auto' (bf16 where the device has bf16 matrix units, else fp32), 'fp32' or 'bf16'
@@ -102,6 +102,7 @@ def _positive_floats(c):
     for n in ('sigma_min', 'lr', 'lr_prior', 'adam_eps'):
         v = getattr(c, n)
         _check(_is_num(v) and v > 0, n, f"must be a finite number > 0, got {v!r}")
+    _check(_is_num(c.point_scale) and c.point_scale >= 0, 'point_scale', f"must be a finite number >= 0, got {c.point_scale!r}")
     _check(_is_num(c.lambda_p) and c.lambda_p >= 0, 'lambda_p', f"must be a finite number >= 0, got {c.lambda_p!r}")
     _check(_is_num(c.ema_decay) and 0 <= c.ema_decay < 1, 'ema_decay', f"must be a number in [0, 1), got {c.ema_decay!r}")
     b = c.betas
