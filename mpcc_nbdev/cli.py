@@ -27,7 +27,7 @@ from .data import ImageData, load_folder
 from .train import Trainer, DivergenceError, _load_cfg_data, _atomic_write
 from .metrics import clustering_metrics, predict_all, evaluate, find_inception_weights, INCEPTION_ENV
 from .api import MPCC
-from .runs import cli_message as run_cli_message
+from .runs import cli_wording
 
 # %% ../nbs/09_cli.ipynb #c9e926b0
 class CLIError(ValueError):
@@ -42,7 +42,7 @@ def cli_message(e:BaseException): # an exception raised by the package
     msg = ' '.join(str(e).split())
     if isinstance(e, CLIError): return msg
     for a, b in _FLAGS: msg = re.sub(a, b, msg)
-    return run_cli_message(msg, None)       # run-directory, resume and config-field wording (runs.cli_message)
+    return cli_wording(msg, None)       # run-directory, resume and config-field wording (runs.cli_wording)
 
 _USER_ERRORS = (ValueError, OSError, ImportError, DivergenceError)
 

@@ -12,10 +12,10 @@ try: import fcntl
 except ImportError: fcntl = None   # Windows: the lock falls back to the PID check alone
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'LOCK_NAME', 'SIDE_FILES', 'RESUMABLE', 'RESUME_OPTIONS', 'note', 'log_event', 'check_out_dir',
+__all__ = ['CHECKPOINT', 'LOCK_NAME', 'SIDE_FILES', 'RESUMABLE', 'RESUME_OPTIONS', 'note', 'log_event', 'check_run_dir',
            'check_threads', 'RunDirLocked', 'pid_alive', 'RunLock', 'sample_sheets', 'run_files', 'clear_run_dir',
            'checkpoint_iteration', 'claim_out_dir', 'WriteFailed', 'fsync_path', 'atomic_write', 'write_text',
-           'read_log', 'append_jsonl', 'write_results', 'repair_run_dir', 'resume_changes', 'cli_message']
+           'read_log', 'append_jsonl', 'write_results', 'repair_run_dir', 'resume_changes', 'cli_wording']
 
 # %% ../nbs/05a_runs.ipynb #cac71504
 CHECKPOINT, LOCK_NAME = 'checkpoint.pt', 'run.lock'
@@ -33,7 +33,7 @@ def log_event(out_dir, event:str, **kw): # run directory, event name, JSON-able 
     return rec
 
 # %% ../nbs/05a_runs.ipynb #8170246b
-def check_out_dir(out_dir): # a run directory that may not exist yet
+def check_run_dir(out_dir): # a run directory that may not exist yet
     "The run directory as a `Path`; ValueError when it is a file, lies under a file or cannot be written."
     if out_dir is None or str(out_dir) == '': raise ValueError("out_dir must be a directory path, got an empty value")
     p = Path(out_dir).expanduser()
@@ -156,7 +156,7 @@ def checkpoint_iteration(path): # a checkpoint file
 def claim_out_dir(out_dir, # the run directory (created if missing)
                   overwrite:bool=False): # replace an earlier run (one with a checkpoint)
     "Lock `out_dir` and make it ready for a new run; FileExistsError if it holds an earlier run and not `overwrite`."
-    d = check_out_dir(out_dir)
+    d = check_run_dir(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     lock = RunLock(d)
     if lock.note: note(lock.note)
@@ -276,7 +276,7 @@ _CLI_SUBS = [
     (r"\b(n_iters|threads|seed)=", r"--\1 "), (r"\b(n_iters|threads)( must| \d)", r"--\1\2"),
     (r"\bwithout resume\b", "without --resume"), (r"\bskip_corrupt=True\b", "--skip_corrupt"), (r"(?<![\w-])split=", "--split ")]
 
-def cli_message(msg:str, prog:str|None='mpcc_nbdev'): # an exception's message; the command's name (None: no prefix)
+def cli_wording(msg:str, prog:str|None='mpcc_nbdev'): # an exception's message; the command's name (None: no prefix)
     "The one-line CLI form of an API message: API arguments become CLI flags."
     import re
     msg = ' '.join(str(msg).split())

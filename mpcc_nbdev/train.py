@@ -20,7 +20,7 @@ from .losses import d_hinge_loss, g_hinge_loss, encoder_nll, membership_ce
 from .networks import build_networks
 from .data import ImageData, DeviceSampler, load_dataset, check_inference_input, count_nonfinite
 from .runs import (RunLock, RESUMABLE, claim_out_dir, atomic_write, WriteFailed, repair_run_dir, resume_changes, note,
-                             log_event, append_jsonl, fsync_path, checkpoint_iteration, check_out_dir, check_threads, read_log)
+                             log_event, append_jsonl, fsync_path, checkpoint_iteration, check_run_dir, check_threads, read_log)
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
@@ -603,7 +603,7 @@ def resume(cls:Trainer, out_dir, # run directory holding checkpoint.pt
            tensorboard:bool=False, # also log to TensorBoard in `out_dir/tb`
            **changes): # what a resume may change: n_iters, ckpt_every, log_every, sample_every, device, threads
     "Continue the run in `out_dir` from its checkpoint; anything but the changes a resume allows is refused."
-    d = check_out_dir(out_dir)
+    d = check_run_dir(out_dir)
     ck = d/'checkpoint.pt'
     if not d.is_dir(): raise FileNotFoundError(f"out_dir {d} does not exist: there is no run to resume; start a new run without resume")
     if not ck.exists():
