@@ -261,8 +261,8 @@ def resume_changes(saved:MPCCConfig, # the config saved with the checkpoint
         if k in RESUMABLE: changes[k] = v; applied[k] = [old, v]
         else: refused.append(f"{'preset' if k == 'name' else k} {old!r} -> {v!r}")
     if refused:
-        raise ValueError(f"a resume continues the same run and cannot change {'; '.join(refused)}: only {', '.join(RESUMABLE)}, "
-                         f"threads and progress may change. To train with other settings start a new run in another out_dir "
+        raise ValueError(f"a resume continues the same run and cannot change {'; '.join(refused)}: only {', '.join(RESUMABLE)} "
+                         f"(and threads, progress) may change. To train with other settings start a new run in another out_dir "
                          f"(or replace this one with overwrite=True)")
     if requested.get('threads') is not None: applied['threads'] = [None, check_threads(requested['threads'])]
     return (saved.replace(**changes) if changes else saved), applied
@@ -274,7 +274,7 @@ _CLI_SUBS = [
     (r"\bpoint root= \(or \$MPCC_DATA\)", "point --data_root (or $MPCC_DATA)"), (r"(?<![\w/.-])out_dir\b(?![/\w])", "--out_dir"),
     (r"\bprecision='(\w+)'", r"--precision \1"), (r"\bdevice='([\w:]+)'", r"--device \1"),
     (r"\b(n_iters|threads|seed)=", r"--\1 "), (r"\b(n_iters|threads)( must| \d)", r"--\1\2"),
-    (r"\bwithout resume\b", "without --resume"), (r"\bskip_corrupt=True\b", "--skip_corrupt"), (r"(?<![\w-])split=", "--split ")]
+    (r"\bwithout resume\b", "without --resume"), (r"\(and threads, progress\)", "(and --threads, --quiet)"), (r"\bskip_corrupt=True\b", "--skip_corrupt"), (r"(?<![\w-])split=", "--split ")]
 
 def cli_wording(msg:str, prog:str|None='mpcc_nbdev'): # an exception's message; the command's name (None: no prefix)
     "The one-line CLI form of an API message: API arguments become CLI flags."
