@@ -151,8 +151,8 @@ def main(argv=None):
     from mpcc_nbdev.config import AUTHORS_CODE
     cells, results = (dict(paper=dict(kw={}), authors_code=dict(kw=dict(AUTHORS_CODE))) if a.paper_vs_code else grid(base)), []
     print(f"{len(cells)} cells x {len(a.seeds)} seeds on {a.preset} ({len(data)} samples, {base.n_iters} iterations each); {machine()}", flush=True)
-    for name, c in cells.items():
-        for s in a.seeds:
+    for s in a.seeds:                                                              # seed by seed: a full table early
+        for name, c in cells.items():
             r, cached = run_cell(name, c['kw'], s, a, base, data, out)
             results.append(r)
             print(f"{name:22} seed {s}: " + ('cached' if cached else f"{r['train_s']:.1f} s") + ', ' +
