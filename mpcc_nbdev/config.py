@@ -10,13 +10,13 @@ from pathlib import Path
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['PRESETS', 'MPCCConfig', 'preset']
+__all__ = ['AUTHORS_CODE', 'PRESETS', 'MPCCConfig', 'preset']
 
 # %% ../nbs/03_config.ipynb #20e4adb0
 _CHOICES = dict(arch=('resnet', 'mlp'),
                 conditioning=('split', 'copy', 'cbn'),
                 prior=('gmm', 'normal'),
-                sigma_mode=('clamp', 'offset'),
+                sigma_mode=('project', 'clamp', 'offset'),
                 prior_opt=('paper', 'authors'),
                 enc_plan=('paper', 'authors'),
                 upsample=('bilinear', 'nearest'),
@@ -43,7 +43,7 @@ class MPCCConfig:
     conditional_d:bool=False     # projection discriminator Embed(y).h (supervised variant, Table 3b)
     prior:str='gmm'              # 'gmm' (MPCC) or 'normal' (N(0, I): the AIM baseline of Table 2)
     sigma_min:float=0.5          # minimum standard deviation of p(z|y)
-    sigma_mode:str='clamp'       # 'clamp' (paper) or 'offset' (authors' code)
+    sigma_mode:str='project'     # sigma >= sigma_min: 'project' (paper, no dead zone), 'clamp' or 'offset' (authors' code)
     learn_weights:bool=False     # learn the mixture weights phi (paper: fixed 1/K)
     # --- objective and optimisation
     lambda_p:float=0.01          # weight of Loss III (Eq. 10)
@@ -61,6 +61,7 @@ class MPCCConfig:
     nll_updates_prior:bool=False # authors' code: L_q (Eq. 7) also moves the prior
     prior_opt:str='paper'        # 'paper' or 'authors': how the prior is stepped (lines 17, 26)
     # --- structure: the paper's (Tables 5-7) or the authors' code
+    logvar_init:float=0.0        # initial log-variance of p(z|y): 0 (sigma = 1) or 1.0 (authors' code)
     enc_plan:str='paper'         # encoder blocks: 'paper' (Table 7, 5 blocks) or 'authors' (their code, 6 blocks)
     upsample:str='bilinear'      # G's upsampling: 'bilinear' (paper) or 'nearest' (authors' code)
     # --- data
@@ -183,10 +184,13 @@ def load(cls:MPCCConfig, path):
     except ValueError as e: raise ValueError(f"config file {p} cannot be read: {e}") from e
 
 # %% ../nbs/03_config.ipynb #bae12c1a
+AUTHORS_CODE = dict(sigma_mode='offset', logvar_init=1.0, nll_updates_prior=True, prior_opt='authors',
+                    enc_plan='authors', upsample='nearest')   # the fields where the authors' code departs from the paper
+
 @patch
 def authors_code(self:MPCCConfig):
     "A copy that behaves like the authors' code where it departs from the paper."
-    return self.replace(sigma_mode='offset', nll_updates_prior=True, prior_opt='authors')
+    return self.replace(**AUTHORS_CODE)
 
 # %% ../nbs/03_config.ipynb #52767509
 _MNIST_LIKE = dict(img_channels=1, lr_prior=1.6e-3)
@@ -199,10 +203,10 @@ PRESETS = dict(
     cifar20  = dict(dataset='cifar20', n_clusters=20, **_CIFAR_LIKE),
     mnist5k  = dict(dataset='mnist5k', n_clusters=10, ch=12, latent_dim=24, conditioning='cbn', n_iters=10_000,
                     ckpt_every=1000, log_every=100, sample_every=1000, **_MNIST_LIKE),
-    # the README's main job: MPCC on the 5,000 shipped digits in minutes on a laptop CPU (tuned by bench/sweep_cpu.py)
-    mnist5k_cpu = dict(dataset='mnist5k', n_clusters=10, ch=8, latent_dim=24, conditioning='cbn', batch_size=64,
-                    d_steps=1, e_steps=1, n_iters=600, ema_start=300, ema_decay=0.99, standing_passes=4,
-                    ckpt_every=100, log_every=50, sample_every=100, **_MNIST_LIKE),
+    # the README's main job: MPCC on the 5,000 shipped digits in minutes on a laptop CPU (bench/sweep_cpu.py, 'Presets')
+    mnist5k_cpu = dict(dataset='mnist5k', n_clusters=10, ch=4, latent_dim=24, conditioning='cbn', batch_size=64,
+                    d_steps=1, e_steps=1, n_iters=1600, ema_start=300, ema_decay=0.99, standing_passes=4,
+                    ckpt_every=400, log_every=100, sample_every=400, **_MNIST_LIKE),
     mixture2d= dict(dataset='mixture2d', arch='mlp', n_clusters=4, latent_dim=2, data_dim=2, hidden=64, n_shared=1,
                     lr=2e-4, lr_prior=3e-3, batch_size=100, d_steps=1, e_steps=1, n_iters=1000, ema_start=500,
                     ema_decay=0.99, standing_passes=1, precision='fp32', channels_last=False,

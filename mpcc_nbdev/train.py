@@ -79,11 +79,11 @@ def set_rng_state(s:dict): # as returned by `get_rng_state`
     np.random.set_state(('MT19937', nkeys.numpy().astype(np.uint32), pos, has_g, cached))
 
 # %% ../nbs/06_train.ipynb #8cc27f3f
-def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`
+def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`, `logvar_init`
     "p(y) p(z|y): the GMM of MPCC, or N(0, I) for the AIM baseline."
     if cfg.prior == 'normal': return NormalPrior(cfg.latent_dim)
     return GMMPrior(cfg.n_clusters, cfg.latent_dim, sigma_min=cfg.sigma_min,
-                    learn_weights=cfg.learn_weights, sigma_mode=cfg.sigma_mode)
+                    learn_weights=cfg.learn_weights, sigma_mode=cfg.sigma_mode, logvar_init=cfg.logvar_init)
 
 def _adam(params, cfg, lr, device):
     "Adam with the config's betas and eps; fused kernels on CPU and CUDA."
@@ -164,6 +164,7 @@ def _build(self:Trainer):
     self.opt_D = _adam(self.D.parameters(), cfg, cfg.lr, dev)
     self.opt_E = _adam(self.E.parameters(), cfg, cfg.lr, dev)
     self.opt_P = _adam(pp, cfg, cfg.lr_prior, dev) if pp else None   # line 26 (and line 17 for 'authors')
+    for o in ((self.opt_G, self.opt_P) if pp else ()): self.prior.register_projection(o)   # sigma >= sigma_min ('project')
     self._G, self._D, self._E = (torch.compile(m) if cfg.compile else m for m in (self.G, self.D, self.E))
     self._ema = (list(self.G_ema.parameters()), list(self.G.parameters()), list(self.G_ema.buffers()), list(self.G.buffers()))
     self._rng_devices = list(range(torch.cuda.device_count())) if dev.type == 'cuda' else []
