@@ -42,19 +42,21 @@ def main():
     p.add_argument('--warmup', type=int, default=3); p.add_argument('--precisions', nargs='+', default=['fp32', 'bf16'])
     p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: torch default)')
     p.add_argument('--device', default='auto'); p.add_argument('--compile', action='store_true')
+    p.add_argument('--cuda_graphs', action='store_true', help='replay each iteration from a CUDA graph (CUDA only)')
     p.add_argument('--no_channels_last', action='store_true'); p.add_argument('--batch_size', type=int, default=None)
     a = p.parse_args()
+    if a.cuda_graphs: a.warmup = max(a.warmup, 5)   # 3 eager warm-up steps and the capture stay out of the timing
     if a.threads: torch.set_num_threads(a.threads)
     load0 = os.getloadavg()
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, cpus {os.cpu_count()}, "
           f"torch threads {torch.get_num_threads()}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, "
           f"load average before {load0[0]:.2f}")
     for prec in a.precisions:
-        kw = dict(precision=prec, device=a.device, compile=a.compile, channels_last=not a.no_channels_last)
+        kw = dict(precision=prec, device=a.device, compile=a.compile, channels_last=not a.no_channels_last, cuda_graphs=a.cuda_graphs)
         if a.batch_size: kw['batch_size'] = a.batch_size
         cfg = preset(a.preset, **kw)
         med, times, dev = bench(cfg, a.iters, a.warmup)
-        print(f"{a.preset:9} {prec:5} {str(dev):6} channels_last={cfg.channels_last!s:5} compile={cfg.compile!s:5} "
+        print(f"{a.preset:9} {prec:5} {str(dev):6} channels_last={cfg.channels_last!s:5} compile={cfg.compile!s:5} cuda_graphs={cfg.cuda_graphs!s:5} "
               f"batch {cfg.batch_size} d_steps {cfg.d_steps} e_steps {cfg.e_steps}: "
               f"{med:.3f} s/iteration (median of {len(times)}; min {min(times):.3f}, max {max(times):.3f}), "
               f"{1 / med:.2f} it/s, load average now {os.getloadavg()[0]:.2f}", flush=True)
