@@ -65,7 +65,7 @@ class MPCCConfig:
     upsample:str='bilinear'      # G's upsampling: 'bilinear' (paper) or 'nearest' (authors' code)
     # --- data
     split:str='all'              # which part of the dataset to train on: 'all' (train+test), 'train' or 'test'
-    standardize:bool=True        # points (arch='mlp'): standardise with the training data's mean and std
+    point_scale:float=2.0        # points (arch='mlp'): each feature shifted and scaled to mean 0, std point_scale (0: raw)
     # --- engineering
     seed:int=0                   # seed of every random number in the run
     precision:str='auto'         # 'auto' (bf16 where the device has bf16 matrix units, else fp32), 'fp32' or 'bf16'
@@ -100,6 +100,7 @@ def _positive_floats(c):
     for n in ('sigma_min', 'lr', 'lr_prior', 'adam_eps'):
         v = getattr(c, n)
         _check(isinstance(v, (int, float)) and v > 0, n, f"must be a number > 0, got {v!r}")
+    _check(isinstance(c.point_scale, (int, float)) and c.point_scale >= 0, 'point_scale', f"must be a number >= 0, got {c.point_scale!r}")
     _check(isinstance(c.lambda_p, (int, float)) and c.lambda_p >= 0, 'lambda_p', f"must be >= 0, got {c.lambda_p!r}")
     _check(0 <= c.ema_decay < 1, 'ema_decay', f"must be in [0, 1), got {c.ema_decay!r}")
     _check(len(c.betas) == 2 and all(0 <= b < 1 for b in c.betas), 'betas', f"must be two numbers in [0, 1), got {c.betas!r}")

@@ -187,8 +187,9 @@ class Encoder(nn.Module):
         _check_shape(self, 'x', x, self.in_shape)
         h = x
         for b in self.blocks: h = b(h)
-        h = h.flatten(1)
-        return self.mu(h).float(), self.logvar(h).float()
+        h = h.flatten(1).float()
+        with torch.autocast(h.device.type, enabled=False):   # the heads of q(z|x) always run in fp32
+            return self.mu(h), self.logvar(h)
 
 # %% ../nbs/04_networks.ipynb #86dbb733
 def _mlp_block(fi, fo): return nn.Sequential(sn_linear(fi, fo), nn.LeakyReLU(0.2))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_train.ipynb #c1b12564
 from __future__ import annotations
-import os, sys, json, time, copy, random, platform, contextlib
+import os, sys, json, time, copy, random, platform, contextlib, dataclasses
 from pathlib import Path
 import numpy as np
 import torch
@@ -22,8 +22,9 @@ from .data import ImageData, DeviceSampler, load_dataset
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
-__all__ = ['MIXTURE2D_KW', 'resolve_device', 'seed_everything', 'get_rng_state', 'set_rng_state', 'build_prior',
-           'DivergenceError', 'Trainer', 'load_checkpoint', 'plot_toy_latent', 'mpcc_train']
+__all__ = ['resolve_device', 'has_bf16_units', 'resolve_precision', 'seed_everything', 'get_rng_state', 'set_rng_state',
+           'build_prior', 'DivergenceError', 'fit_point_scaler', 'Trainer', 'load_checkpoint', 'plot_toy_latent',
+           'mpcc_train']
 
 # %% ../nbs/06_train.ipynb #d65ae73b
 def resolve_device(name:str='auto'): # 'auto' (cuda when available), 'cpu', 'cuda', 'cuda:1', ...
@@ -35,6 +36,26 @@ def resolve_device(name:str='auto'): # 'auto' (cuda when available), 'cpu', 'cud
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f"device={name!r} but CUDA is not available here: use device='cpu' or 'auto'")
     return dev
+
+def _cpu_has_bf16_units():
+    "AMX or AVX-512-BF16 on this CPU, and torch/oneDNN allowed to use AVX-512 (ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA)."
+    c = torch.cpu
+    units = getattr(c, '_is_amx_tile_supported', lambda: False)() or getattr(c, '_is_avx512_bf16_supported', lambda: False)()
+    isa = os.environ.get('ONEDNN_MAX_CPU_ISA', 'ALL').upper()
+    return bool(units) and torch.backends.cpu.get_cpu_capability().startswith('AVX512') and not isa.startswith(('SSE', 'AVX2', 'AVX_'))
+
+def has_bf16_units(device) -> bool: # a `torch.device` (or its name)
+    "Whether `device` has native bf16 matrix units: CUDA compute capability >= 8.0, or a CPU with AMX or AVX-512-BF16."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.get_device_capability(device) >= (8, 0)
+    return device.type == 'cpu' and _cpu_has_bf16_units()
+
+def resolve_precision(precision:str, # 'auto', 'fp32' or 'bf16'
+                      device) -> str: # the device the run trains on
+    "The precision a run uses: 'auto' is 'bf16' where `has_bf16_units(device)`, else 'fp32'; others as given."
+    if precision not in ('auto', 'fp32', 'bf16'): raise ValueError(f"precision={precision!r}: use 'auto', 'fp32' or 'bf16'")
+    if precision != 'auto': return precision
+    return 'bf16' if has_bf16_units(device) else 'fp32'
 
 # %% ../nbs/06_train.ipynb #9eeb1ffa
 def seed_everything(seed:int): # seeds torch (CPU and CUDA), Python `random` and numpy
@@ -93,12 +114,18 @@ def _check_data(cfg, data):
         raise ValueError(f"data {data.name!r} has samples of shape {tuple(data.x.shape[1:])} but the config expects {want}: "
                          f"choose the preset of this dataset or set img_channels/img_size/data_dim")
 
-MIXTURE2D_KW = dict(std=0.5)   # toy data at the scale of the latent space (see "Tests on a 2-D mixture")
-
 def _load_cfg_data(cfg, root=None, download=False):
-    "The dataset `cfg.dataset` (for 'mixture2d': `cfg.n_clusters` components, `MIXTURE2D_KW`)."
-    kw = dict(n_components=cfg.n_clusters, **MIXTURE2D_KW) if cfg.dataset == 'mixture2d' else {}
-    return load_dataset(cfg.dataset, root=root, download=download, **kw)
+    "The part `cfg.split` of dataset `cfg.dataset` (for 'mixture2d': `cfg.n_clusters` components)."
+    kw = dict(n_components=cfg.n_clusters) if cfg.dataset == 'mixture2d' else {}
+    return load_dataset(cfg.dataset, root=root, split=cfg.split, download=download, **kw)
+
+def fit_point_scaler(x:torch.Tensor, # (N, D) training points
+                     scale:float): # target standard deviation of every feature
+    "(loc, mult) such that (x - loc) * mult has mean 0 and std `scale` in every feature (constant features: mult = scale)."
+    x = x.double()
+    sd = x.std(0, unbiased=False)
+    sd = torch.where(sd > 1e-12 * x.abs().amax(0).clamp(min=1e-300), sd, torch.ones_like(sd))
+    return x.mean(0).float(), (scale / sd).float()
 
 # %% ../nbs/06_train.ipynb #3e25e2f7
 class Trainer:
@@ -119,8 +146,10 @@ class Trainer:
         if self.out_dir is not None: _claim_out_dir(self.out_dir, overwrite)
         self._tb = _tb_writer(self.out_dir, tensorboard)
         seed_everything(cfg.seed)
+        cfg = self.cfg = cfg.replace(precision=resolve_precision(cfg.precision, self.device))   # never 'auto' from here on
         self._build()
-        self.it, self.history, self.sampler, self._standing_at = 0, [], None, None
+        self.it, self.history, self.sampler, self._standing_at, self.scaler = 0, [], None, None, None
+        if data is not None: self._fit_scaler(data)
         if self.out_dir is not None: self._write_side_files()
 
 # %% ../nbs/06_train.ipynb #107b2bd5
@@ -150,14 +179,28 @@ def _autocast(self:Trainer):
     return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == 'bf16')
 
 @patch
+def _fit_scaler(self:Trainer, data:ImageData):
+    "Fit the standardisation of point data (arch='mlp', `point_scale` > 0) on the training data; images: none."
+    if self.cfg.arch != 'mlp' or not self.cfg.point_scale: return
+    loc, mult = fit_point_scaler(data.x, self.cfg.point_scale)
+    self.scaler = dict(loc=loc.to(self.device), mult=mult.to(self.device))
+
+@patch
+def _to_model(self:Trainer, x): return x if self.scaler is None else (x - self.scaler['loc']) * self.scaler['mult']
+@patch
+def _from_model(self:Trainer, x): return x if self.scaler is None else x / self.scaler['mult'] + self.scaler['loc']
+
+@patch
 def _need_data(self:Trainer):
     "The `DeviceSampler` of the training data (loading `cfg.dataset` if no data were given)."
     if self.sampler is not None: return self.sampler
     if self.data is None: self.data = _load_cfg_data(self.cfg)
     _check_data(self.cfg, self.data)
+    if self.scaler is None: self._fit_scaler(self.data)
     if self.cfg.conditional_d and self.data.y is None:
         raise ValueError("conditional_d=True is the supervised variant: it needs labelled data (data.y), or set conditional_d=False")
-    self.sampler = DeviceSampler(self.data, self.cfg.batch_size, self.device)
+    x = self.data.x if self.scaler is None else self._to_model(self.data.x.to(self.device)).cpu()
+    self.sampler = DeviceSampler(dataclasses.replace(self.data, x=x), self.cfg.batch_size, self.device)
     g = torch.Generator().manual_seed(self.cfg.seed)        # a fixed subset of real data for the logs
     self._log_idx = torch.randperm(len(self.data), generator=g)[:2000]
     return self.sampler
@@ -265,15 +308,15 @@ def _batches(self:Trainer, x, bs:int):
     x = x.x if isinstance(x, ImageData) else torch.as_tensor(x)
     for i in range(0, len(x), bs):
         b = x[i:i+bs].to(self.device, torch.float32)
-        yield b.contiguous(memory_format=self._fmt) if b.ndim == 4 else b
+        yield b.contiguous(memory_format=self._fmt) if b.ndim == 4 else self._to_model(b)
 
 # %% ../nbs/06_train.ipynb #ec94ed91
 @patch
 @torch.no_grad()
 def encode(self:Trainer, x, # images N×C×H×W in [-1, 1] (points N×D for the MLP), or an ImageData
            bs:int=500): # batch size
-    "Encoder means mu(x) of q(z|x), (N, J) float32 on the CPU."
-    with _eval_mode(self.E), self._autocast():
+    "Encoder means mu(x) of q(z|x), (N, J) float32 on the CPU, computed in fp32 (outside autocast)."
+    with _eval_mode(self.E):
         out = [self.E(b)[0].float().cpu() for b in self._batches(x, bs)]
     return torch.cat(out) if out else torch.zeros(0, self.cfg.latent_dim)
 
@@ -298,7 +341,7 @@ def standing_stats(self:Trainer, passes:int|None=None): # forward passes; None: 
     moms = [m.momentum for m in bns]
     for m in bns: m.reset_running_stats(); m.momentum = None; m.train()
     try:
-        with torch.random.fork_rng(devices=self._rng_devices), self._autocast():
+        with torch.random.fork_rng(devices=self._rng_devices):   # fp32, like all inference
             torch.manual_seed(self.cfg.seed + 1)
             for _ in range(passes):
                 y, z = self.prior.sample(self.cfg.batch_size)
@@ -322,13 +365,13 @@ def sample(self:Trainer, n:int, # number of samples
            y=None, # cluster(s): None (drawn from p(y)), an int, or n labels
            bs:int=500, # batch size
            return_y:bool=False): # also return the cluster labels
-    "Samples x~ = G_ema(z, y), z ~ p(z|y), with standing statistics; float32 on the CPU."
+    "Samples x~ = G_ema(z, y), z ~ p(z|y), with standing statistics; computed in fp32, returned on the CPU."
     if self._standing_at != self.it: self.standing_stats()
     y, xs, ys = self._labels(n, y), [], []
     for i in range(0, n, bs):
         m = min(bs, n - i)
         yb, z = self.prior.sample(m, None if y is None else y[i:i+m].to(self.device))
-        with self._autocast(): xs.append(self.G_ema(z, yb).float().cpu())
+        xs.append(self._from_model(self.G_ema(z, yb)).float().cpu())
         ys.append(yb.cpu())
     x, y = (torch.cat(xs), torch.cat(ys)) if xs else (torch.zeros(0), torch.zeros(0, dtype=torch.long))
     return (x, y) if return_y else x
@@ -337,12 +380,12 @@ def sample(self:Trainer, n:int, # number of samples
 @torch.no_grad()
 def reconstruct(self:Trainer, x, # images (or points), or an ImageData
                 bs:int=500): # batch size
-    "x_hat = G_ema(mu(x), argmax_k q(k|mu(x))): encoder mean, its cluster, the EMA generator; float32 on the CPU."
+    "x_hat = G_ema(mu(x), argmax_k q(k|mu(x))): encoder mean, its cluster, the EMA generator; fp32, on the CPU."
     if self._standing_at != self.it: self.standing_stats()
     out = []
     for mu in self.encode(x, bs).split(bs):
         mu = mu.to(self.device)
-        with self._autocast(): out.append(self.G_ema(mu, self.prior.log_membership(mu).argmax(1)).float().cpu())
+        out.append(self._from_model(self.G_ema(mu, self.prior.log_membership(mu).argmax(1))).float().cpu())
     return torch.cat(out) if out else torch.zeros(0)
 
 # %% ../nbs/06_train.ipynb #5677d86e
@@ -395,7 +438,8 @@ def _tb_writer(out_dir, on:bool):
 @patch
 def _log(self:Trainer, acc:torch.Tensor, n:int, dt:float): # summed losses, iterations in the window, seconds
     "Append one log record (history, JSONL, TensorBoard) and return it."
-    rec = dict(it=self.it, it_per_s=round(n / max(dt, 1e-9), 3),
+    first = {} if self.history else dict(precision=self.cfg.precision, device=str(self.device))   # said once, up front
+    rec = dict(it=self.it, **first, it_per_s=round(n / max(dt, 1e-9), 3),
                **{k: v for k, v in zip(self.losses, (acc / max(n, 1)).tolist())}, **self.log_stats())
     self.history.append(rec)
     if self.out_dir is not None:
@@ -426,7 +470,7 @@ _PARTS = ('G', 'D', 'E', 'prior', 'G_ema', 'opt_G', 'opt_D', 'opt_E')
 def _versions():
     "Versions of what produced a checkpoint."
     return dict(mpcc_nbdev=str(mpcc_nbdev.__version__), torch=str(torch.__version__), numpy=str(np.__version__),
-                python=platform.python_version())
+                python=platform.python_version(), cpu_capability=torch.backends.cpu.get_cpu_capability())
 
 def _atomic_write(path:Path, write):
     "Call `write(f)` on a temporary file beside `path`, fsync it, then rename it over `path`."
@@ -442,7 +486,8 @@ def state_dict(self:Trainer) -> dict:
                 G=self.G.state_dict(), D=self.D.state_dict(), E=self.E.state_dict(), prior=self.prior.state_dict(),
                 G_ema=self.G_ema.state_dict(), opt_G=self.opt_G.state_dict(), opt_D=self.opt_D.state_dict(),
                 opt_E=self.opt_E.state_dict(), opt_P=None if self.opt_P is None else self.opt_P.state_dict(),
-                rng=get_rng_state(), history=json.dumps(self.history))
+                rng=get_rng_state(), history=json.dumps(self.history),
+                scaler=None if self.scaler is None else {k: v.cpu() for k, v in self.scaler.items()})
 
 @patch
 def load_state_dict(self:Trainer, s:dict): # from `state_dict` (same config)
@@ -451,6 +496,7 @@ def load_state_dict(self:Trainer, s:dict): # from `state_dict` (same config)
     for k in ('opt_G', 'opt_D', 'opt_E', 'opt_P'):
         if getattr(self, k) is not None: getattr(self, k).load_state_dict(s[k])
     self.it, self.history, self._standing_at = int(s['it']), json.loads(s['history']), None
+    if s.get('scaler') is not None: self.scaler = {k: v.to(self.device) for k, v in s['scaler'].items()}
     set_rng_state(s['rng'])
     return self
 
@@ -521,7 +567,8 @@ def fit(self:Trainer, n_iters:int|None=None): # iterations to run now; None: unt
     acc = torch.zeros(len(self.losses), device=self.device)
     bad = torch.full((len(self.losses),), -1, dtype=torch.long, device=self.device)
     n, t0 = 0, time.perf_counter()
-    with tqdm(total=target, initial=self.it, disable=not self.progress, dynamic_ncols=True, mininterval=1) as bar:
+    with tqdm(total=target, initial=self.it, disable=not self.progress, dynamic_ncols=True, mininterval=1,
+              desc=f"MPCC {cfg.name} [{cfg.precision}, {self.device}]") as bar:
         while self.it < target:
             l = self.step()
             acc += l; n += 1
