@@ -23,8 +23,7 @@ from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
 __all__ = ['resolve_device', 'has_bf16_units', 'resolve_precision', 'seed_everything', 'get_rng_state', 'set_rng_state',
-           'build_prior', 'DivergenceError', 'fit_point_scaler', 'Trainer', 'load_checkpoint', 'plot_toy_latent',
-           'mpcc_train']
+           'build_prior', 'DivergenceError', 'fit_point_scaler', 'Trainer', 'load_checkpoint', 'plot_toy_latent']
 
 # %% ../nbs/06_train.ipynb #d65ae73b
 def resolve_device(name:str='auto'): # 'auto' (cuda when available), 'cpu', 'cuda', 'cuda:1', ...
@@ -604,50 +603,3 @@ def plot_toy_latent(trainer:Trainer, x, # samples (or ImageData) to encode
         ax.plot(*m[k, :2], 'k+')
     ax.set_title(f'latent space at iteration {trainer.it}'); ax.set_aspect('equal')
     return ax
-
-# %% ../nbs/06_train.ipynb #bc734b28
-def _train_main(preset, n_iters, out_dir, seed, data_root, download, resume, overwrite, device, precision, overrides,
-                tensorboard, quiet):
-    "The body of `mpcc_train` (errors propagate)."
-    try: over = json.loads(overrides) if overrides else {}
-    except json.JSONDecodeError as e: raise ValueError(f"--overrides must be a JSON object, e.g. '{{\"e_steps\": 1}}': {e}") from e
-    if not isinstance(over, dict): raise ValueError("--overrides must be a JSON object, e.g. '{\"e_steps\": 1}'")
-    over.update({k: v for k, v in dict(seed=seed, device=device, precision=precision, n_iters=n_iters).items() if v is not None})
-    out = Path(out_dir or f"runs/{preset}_seed{over.get('seed', 0)}")
-    if resume:
-        if not (out/'checkpoint.pt').exists(): raise FileNotFoundError(f"--resume: no checkpoint in {out}; start a new run without --resume")
-        cfg = MPCCConfig.load(out/'config.json')
-        data = _load_cfg_data(cfg, data_root, download)
-        t = Trainer.load(out/'checkpoint.pt', data, device=device, progress=not quiet)
-        if n_iters is not None: t.cfg = t.cfg.replace(n_iters=n_iters)
-    else:
-        cfg = make_preset(preset, **over)
-        data = _load_cfg_data(cfg, data_root, download)
-        t = Trainer(cfg, data, out_dir=out, overwrite=overwrite, progress=not quiet, tensorboard=tensorboard)
-    t.fit()
-    res = t.history[-1] if t.history else {}
-    print(json.dumps({k: res[k] for k in ('it', 'purity', 'acc') if k in res}))
-    return t
-
-# %% ../nbs/06_train.ipynb #1033d3ed
-@call_parse
-def mpcc_train(preset:str='mnist5k', # preset: mnist, fmnist, omniglot, cifar10, cifar20, mnist5k, mixture2d
-               n_iters:int=None, # total iterations of Algorithm 1 (default: the preset's)
-               out_dir:str=None, # run directory (default: runs/<preset>_seed<seed>)
-               seed:int=None, # random seed (default: the preset's, 0)
-               data_root:str=None, # dataset directory (default: $MPCC_DATA or ~/.cache/mpcc_nbdev/data)
-               download:store_true=False, # download missing datasets
-               resume:store_true=False, # continue the run in out_dir from its checkpoint
-               overwrite:store_true=False, # replace an earlier run in out_dir
-               device:str=None, # 'auto', 'cpu', 'cuda', 'cuda:N' (default: the preset's, 'auto')
-               precision:str=None, # 'fp32' or 'bf16' (default: the preset's)
-               overrides:str=None, # more config fields as JSON, e.g. '{"e_steps": 1, "lr_prior": 1e-3}'
-               tensorboard:store_true=False, # also log to TensorBoard (needs tensorboard)
-               threads:int=None, # torch CPU threads (default: torch's; on a shared CPU also export OMP_WAIT_POLICY=PASSIVE)
-               quiet:store_true=False): # no progress bar
-    "Train MPCC (Algorithm 1) on a preset's dataset, with checkpoints and logs in out_dir."
-    if threads: torch.set_num_threads(threads)
-    try: _train_main(preset, n_iters, out_dir, seed, data_root, download, resume, overwrite, device, precision,
-                            overrides, tensorboard, quiet)
-    except (ValueError, FileNotFoundError, FileExistsError, ImportError, DivergenceError) as e:
-        sys.exit(f"mpcc_train: error: {' '.join(str(e).split())}")
