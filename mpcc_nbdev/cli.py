@@ -27,6 +27,7 @@ from .data import ImageData, load_folder
 from .train import Trainer, DivergenceError, _load_cfg_data, _atomic_write
 from .metrics import clustering_metrics, predict_all, evaluate, find_inception_weights, INCEPTION_ENV
 from .api import MPCC
+from .runs import cli_wording
 from .parallel import map_processes, trainer_class, is_main_process
 
 # %% ../nbs/09_cli.ipynb #c9e926b0
@@ -42,7 +43,7 @@ def cli_message(e:BaseException): # an exception raised by the package
     msg = ' '.join(str(e).split())
     if isinstance(e, CLIError): return msg
     for a, b in _FLAGS: msg = re.sub(a, b, msg)
-    return ' '.join(msg.split())
+    return cli_wording(msg, None)       # run-directory, resume and config-field wording (runs.cli_wording)
 
 _USER_ERRORS = (ValueError, OSError, ImportError, DivergenceError)
 
@@ -162,22 +163,25 @@ def show_train_summary(s:dict): # from `train_summary`
     print_table(rows, 'mpcc_train: done')
 
 # %% ../nbs/09_cli.ipynb #68fa50c9
-def _train_main(preset='mnist5k_cpu', config=None, data=None, data_root=None, split=None, n_iters=None, out_dir=None,
+def _train_main(preset=None, config=None, data=None, data_root=None, split=None, n_iters=None, out_dir=None,
                 seed=None, download=False, resume=False, overwrite=False, device=None, precision=None, overrides=None,
                 tensorboard=False, skip_corrupt=False, quiet=False):
     "The body of `mpcc_train` (errors propagate): returns the trainer and its summary."
     flags = dict(seed=seed, device=device, precision=precision, n_iters=n_iters, split=split, dataset=data)
-    if resume:
-        out = check_out_dir(out_dir or f"runs/{preset}_seed{seed or 0}")
-        if not (out/'checkpoint.pt').exists(): raise CLIError(f"--resume: no checkpoint in {out}; start a new run without --resume")
-        cfg = MPCCConfig.load(out/'config.json')
+    if resume and overwrite: raise CLIError("--resume continues the run in --out_dir and --overwrite replaces it: pass one of them")
+    if resume:                                         # the resume rules are the API's: Trainer.resume (runs.resume_changes)
+        if config is not None: raise CLIError(f"--config {config}: a resume keeps the run's config; start a new run to use --config")
+        out = check_out_dir(out_dir or f"runs/{preset or 'mnist5k_cpu'}_seed{seed or 0}")
         info = data_info(out)
         root = data_root or info.get('data_root')
-        train_data = load_run_data(cfg, root, download, skip_corrupt or info.get('skip_corrupt', False))
-        t = trainer_class().load(out/'checkpoint.pt', train_data, device=device, progress=not quiet)   # DistributedTrainer under torchrun
-        if n_iters is not None: t.cfg = t.cfg.replace(n_iters=n_iters)
+        changes = {**(json_object(overrides, '--overrides') if overrides else {}),
+                   **{k: v for k, v in dict(flags, preset=preset).items() if v is not None}}
+        t = trainer_class().resume(out, lambda cfg: load_run_data(cfg, root, download, skip_corrupt or info.get('skip_corrupt', False)),
+                           progress=not quiet, tensorboard=tensorboard, **changes)
+        train_data = t.data
     else:
-        cfg = config_from_args(preset, config, overrides, **flags)
+        if n_iters is not None and n_iters < 1: raise CLIError(f"--n_iters {n_iters}: nothing to train; pass --n_iters N >= 1, the run's total iterations")
+        cfg = config_from_args(preset or 'mnist5k_cpu', config, overrides, **flags)
         out = check_out_dir(out_dir or f"runs/{cfg.name}_seed{cfg.seed}")
         train_data = load_run_data(cfg, data_root, download, skip_corrupt)
         t = trainer_class()(cfg, train_data, out_dir=out, overwrite=overwrite, progress=not quiet, tensorboard=tensorboard)
@@ -188,7 +192,7 @@ def _train_main(preset='mnist5k_cpu', config=None, data=None, data_root=None, sp
 
 # %% ../nbs/09_cli.ipynb #e919ab80
 @call_parse
-def mpcc_train(preset:str='mnist5k_cpu', # mnist5k_cpu (5,000 digits, minutes on a CPU), mnist5k, mnist, fmnist, omniglot, cifar10, cifar20, mixture2d
+def mpcc_train(preset:str=None, # (default mnist5k_cpu: 5,000 digits, minutes on a CPU), mnist5k, mnist, fmnist, omniglot, cifar10, cifar20, mixture2d
                config:str=None, # JSON file of config fields over the preset: a run's config.json, or a partial one
                data:str=None, # dataset (default: the preset's): mnist5k, mnist, fmnist, omniglot100, cifar10, cifar20, mixture2d, or folder (with --data_root DIR)
                data_root:str=None, # dataset directory, or the image directory for --data folder (default: $MPCC_DATA or ~/.cache/mpcc_nbdev/data)

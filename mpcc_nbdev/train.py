@@ -18,7 +18,9 @@ from .config import MPCCConfig, PRESETS, preset as make_preset
 from .prior import GMMPrior, NormalPrior
 from .losses import d_hinge_loss, g_hinge_loss, encoder_nll, membership_ce
 from .networks import build_networks
-from .data import ImageData, DeviceSampler, load_dataset
+from .data import ImageData, DeviceSampler, load_dataset, check_inference_input, count_nonfinite
+from .runs import (RunLock, RESUMABLE, claim_out_dir, atomic_write, WriteFailed, repair_run_dir, resume_changes, note,
+                             log_event, append_jsonl, fsync_path, checkpoint_iteration, check_run_dir, check_threads, read_log)
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
@@ -77,11 +79,11 @@ def set_rng_state(s:dict): # as returned by `get_rng_state`
     np.random.set_state(('MT19937', nkeys.numpy().astype(np.uint32), pos, has_g, cached))
 
 # %% ../nbs/06_train.ipynb #8cc27f3f
-def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`
+def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`, `logvar_init`
     "p(y) p(z|y): the GMM of MPCC, or N(0, I) for the AIM baseline."
     if cfg.prior == 'normal': return NormalPrior(cfg.latent_dim)
     return GMMPrior(cfg.n_clusters, cfg.latent_dim, sigma_min=cfg.sigma_min,
-                    learn_weights=cfg.learn_weights, sigma_mode=cfg.sigma_mode)
+                    learn_weights=cfg.learn_weights, sigma_mode=cfg.sigma_mode, logvar_init=cfg.logvar_init)
 
 def _adam(params, cfg, lr, device):
     "Adam with the config's betas and eps; fused kernels on CPU and CUDA."
@@ -91,17 +93,9 @@ def _adam(params, cfg, lr, device):
 class DivergenceError(RuntimeError):
     "Training produced a non-finite loss or parameter; the message names the phase and the iteration."
 
-_RUN_FILES = ('checkpoint.pt', 'log.jsonl', 'config.json', 'versions.json', 'results.json')
 def _claim_out_dir(d:Path, overwrite:bool):
-    "Create run directory `d`; refuse (FileExistsError) one that holds an earlier run unless `overwrite`."
-    found = [f for f in _RUN_FILES if (d/f).exists()] + sorted(p.name for p in (d/'samples').glob('*.png'))
-    if found and not overwrite:
-        raise FileExistsError(f"out_dir {d} holds an earlier run ({', '.join(found[:3])}): resume it with "
-                              f"Trainer.load('{d/'checkpoint.pt'}') (mpcc_train --resume), pass overwrite=True "
-                              f"(mpcc_train --overwrite) to replace it, or choose another out_dir")
-    for f in _RUN_FILES: (d/f).unlink(missing_ok=True)
-    for p in (d/'samples').glob('*.png'): p.unlink()
-    d.mkdir(parents=True, exist_ok=True)
+    "Lock run directory `d` for this process and clear it (see `runs.claim_out_dir`); returns the `RunLock`."
+    return claim_out_dir(d, overwrite)
 
 # %% ../nbs/06_train.ipynb #157c8a15
 def _check_data(cfg, data):
@@ -112,6 +106,9 @@ def _check_data(cfg, data):
     if tuple(data.x.shape[1:]) != want:
         raise ValueError(f"data {data.name!r} has samples of shape {tuple(data.x.shape[1:])} but the config expects {want}: "
                          f"choose the preset of this dataset or set img_channels/img_size/data_dim")
+    if cfg.batch_size > len(data):
+        raise ValueError(f"batch_size={cfg.batch_size} is larger than the dataset {data.name!r} ({len(data)} samples): "
+                         f"set batch_size to at most {len(data)}")
 
 def _load_cfg_data(cfg, root=None, download=False):
     "The part `cfg.split` of dataset `cfg.dataset` (for 'mixture2d': `cfg.n_clusters` components)."
@@ -142,7 +139,7 @@ class Trainer:
         cfg.validate(); _check_data(cfg, data)
         self.cfg, self.data, self.progress, self.device = cfg, data, progress, resolve_device(cfg.device)
         self.out_dir = None if out_dir is None else Path(out_dir)
-        if self.out_dir is not None: _claim_out_dir(self.out_dir, overwrite)
+        self._lock = None if self.out_dir is None else _claim_out_dir(self.out_dir, overwrite)
         self._tb = _tb_writer(self.out_dir, tensorboard)
         seed_everything(cfg.seed)
         cfg = self.cfg = cfg.replace(precision=resolve_precision(cfg.precision, self.device))   # never 'auto' from here on
@@ -167,6 +164,7 @@ def _build(self:Trainer):
     self.opt_D = _adam(self.D.parameters(), cfg, cfg.lr, dev)
     self.opt_E = _adam(self.E.parameters(), cfg, cfg.lr, dev)
     self.opt_P = _adam(pp, cfg, cfg.lr_prior, dev) if pp else None   # line 26 (and line 17 for 'authors')
+    for o in ((self.opt_G, self.opt_P) if pp else ()): self.prior.register_projection(o)   # sigma >= sigma_min ('project')
     self._G, self._D, self._E = (torch.compile(m) if cfg.compile else m for m in (self.G, self.D, self.E))
     self._ema = (list(self.G_ema.parameters()), list(self.G.parameters()), list(self.G_ema.buffers()), list(self.G.buffers()))
     self._rng_devices = list(range(torch.cuda.device_count())) if dev.type == 'cuda' else []
@@ -304,6 +302,7 @@ def _eval_mode(*ms):
 @patch
 def _batches(self:Trainer, x, bs:int):
     "Chunks of `x` (a tensor or ImageData) as float32 on the device, channels_last for images."
+    x = check_inference_input(x, self.cfg)   # non-finite refused; uint8 pixels -> [-1, 1]; other ranges refused
     x = x.x if isinstance(x, ImageData) else torch.as_tensor(x)
     for i in range(0, len(x), bs):
         b = x[i:i+bs].to(self.device, torch.float32)
@@ -410,7 +409,7 @@ def log_stats(self:Trainer):
 # %% ../nbs/06_train.ipynb #abd82e5f
 @patch
 def _check_finite(self:Trainer, bad:torch.Tensor): # per loss: first iteration with a non-finite value, or -1
-    "Raise DivergenceError naming the first phase and iteration whose loss was NaN/inf."
+    "Raise DivergenceError naming the first phase and iteration whose loss was NaN/inf, and its likely cause."
     bad = bad.tolist()
     hits = [(it, i) for i, it in enumerate(bad) if it >= 0]
     if not hits: return
@@ -418,12 +417,21 @@ def _check_finite(self:Trainer, bad:torch.Tensor): # per loss: first iteration w
     ck = self.out_dir/'checkpoint.pt' if self.out_dir is not None else None
     keep = f"; the last good checkpoint {ck} (iteration {_ckpt_it(ck)}) is kept" if ck is not None and ck.exists() else ""
     raise DivergenceError(f"training diverged: non-finite {self.losses[i]} in the {self.phases[i]} at iteration {it}{keep}. "
-                          f"Lower lr/lr_prior or use precision='fp32'")
+                          f"{self._divergence_cause()}")
+
+@patch
+def _divergence_cause(self:Trainer):
+    "What to tell about a divergence: non-finite training data if there are any, else the optimisation (and bf16)."
+    x = None if self.sampler is None else self.sampler.x
+    n, first = count_nonfinite(x) if x is not None else (0, None)
+    if n: return (f"The training data hold {n} non-finite values (NaN/inf), the first in sample {first[0]}: they reached the "
+                  f"networks (the data were changed after they were checked). Replace or drop those samples")
+    if self.cfg.precision == 'bf16': return "Lower lr/lr_prior or use precision='fp32'"
+    return "The data are finite and the run is fp32: lower lr/lr_prior (or check a custom change to the model)"
 
 def _ckpt_it(path):
-    "Iteration stored in the side file results.json next to checkpoint `path`, or '?'."
-    try: return json.loads((Path(path).parent/'results.json').read_text())['it']
-    except Exception: return '?'
+    "Iteration stored in checkpoint `path` (read memory-mapped), or '?'."
+    return checkpoint_iteration(path)
 
 def _tb_writer(out_dir, on:bool):
     "A TensorBoard SummaryWriter in `out_dir/tb`, or None."
@@ -441,8 +449,7 @@ def _log(self:Trainer, acc:torch.Tensor, n:int, dt:float): # summed losses, iter
     rec = dict(it=self.it, **first, it_per_s=round(n / max(dt, 1e-9), 3),
                **{k: v for k, v in zip(self.losses, (acc / max(n, 1)).tolist())}, **self.log_stats())
     self.history.append(rec)
-    if self.out_dir is not None:
-        with open(self.out_dir/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
+    if self.out_dir is not None: append_jsonl(self.out_dir/'log.jsonl', rec)   # one write: a kill leaves at most a partial last line
     if self._tb is not None:
         for k, v in rec.items():
             if isinstance(v, float): self._tb.add_scalar(k, v, self.it)
@@ -472,10 +479,8 @@ def _versions():
                 python=platform.python_version(), cpu_capability=torch.backends.cpu.get_cpu_capability())
 
 def _atomic_write(path:Path, write):
-    "Call `write(f)` on a temporary file beside `path`, fsync it, then rename it over `path`."
-    tmp = path.with_name(path.name + '.tmp')
-    with open(tmp, 'wb') as f: write(f); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
+    "Call `write(f)` on a temporary file beside `path`, fsync it, then rename it over `path` (see `runs.atomic_write`)."
+    atomic_write(path, write)
 
 # %% ../nbs/06_train.ipynb #c631bb1f
 @patch
@@ -509,17 +514,23 @@ def _write_side_files(self:Trainer, results:dict|None=None):
 
 @patch
 def save(self:Trainer, path=None): # file to write; None: `out_dir/checkpoint.pt`
-    "Write a checkpoint atomically (temporary file + rename), after checking all parameters are finite."
+    "Write a checkpoint crash-consistently: log synced first, checkpoint via temporary file + rename, then results.json."
     if path is None and self.out_dir is None: raise ValueError("save() needs a path, or a Trainer with an out_dir")
     path = Path(path) if path is not None else self.out_dir/'checkpoint.pt'
     for name in ('G', 'D', 'E', 'prior'):
         ps = list(getattr(self, name).parameters())
         if ps and not torch.stack([torch.isfinite(p).all() for p in ps]).all():
             raise DivergenceError(f"parameters of {name} are not finite at iteration {self.it}: refusing to save {path}")
+    in_run = self.out_dir is not None and path.parent.resolve() == self.out_dir.resolve()
+    if in_run: self._own_out_dir(); fsync_path(self.out_dir/'log.jsonl')   # 1. the records the checkpoint covers
     path.parent.mkdir(parents=True, exist_ok=True)
     state = self.state_dict()
-    _atomic_write(path, lambda f: torch.save(state, f))
-    if self.out_dir is not None and path.parent == self.out_dir:
+    try: _atomic_write(path, lambda f: torch.save(state, f))               # 2. the checkpoint
+    except WriteFailed as e:
+        prev = f"the previous checkpoint (iteration {_ckpt_it(path)}) is intact" if path.exists() else "there was no earlier checkpoint"
+        raise WriteFailed(f"saving the checkpoint of iteration {self.it} failed: {e}; {prev}. Free disk space "
+                          f"(or choose another out_dir) and resume") from e
+    if in_run:                                                              # 3. what names it
         self._write_side_files(dict(it=self.it, checkpoint=path.name, last_log=self.history[-1] if self.history else None))
     return path
 
@@ -545,24 +556,98 @@ def load(cls:Trainer, path, # checkpoint written by `Trainer.save`
          out_dir=None, # run directory to continue in; None: the checkpoint's folder
          device:str|None=None, # override the config's device, e.g. 'cpu' for a GPU checkpoint
          progress:bool=True): # progress bar in `fit`
-    "A Trainer restored from a checkpoint, ready to continue exactly where it stopped."
+    "A Trainer restored from a checkpoint, ready to continue exactly where it stopped (see also `Trainer.resume`)."
     s = load_checkpoint(path)
     cfg = MPCCConfig.from_json(s['config'])
     if device is not None: cfg = cfg.replace(device=device)
+    return cls._from_state(s, cfg, data, progress, path, out_dir)
+
+@patch(cls_method=True)
+def _from_state(cls:Trainer, s, cfg, data, progress, path, out_dir=None):
+    "A Trainer built from `cfg` with the state `s` of checkpoint `path`; its run directory is locked when it first writes."
     t = cls(cfg, data, progress=progress)
     try: t.load_state_dict(s)
     except (RuntimeError, KeyError, ValueError) as e:
         raise ValueError(f"checkpoint {path} does not match its own config ({type(e).__name__}: {str(e)[:200]})") from e
     t.out_dir = Path(out_dir) if out_dir is not None else Path(path).parent
+    t._ckpt_name = Path(path).name if t.out_dir.resolve() == Path(path).parent.resolve() else None
     return t
+
+@patch
+def _own_out_dir(self:Trainer, lock:RunLock|None=None): # a lock of out_dir already taken, or None
+    "Before the first write: lock out_dir for this process and, for a loaded run, cut its files back to the checkpoint."
+    if self.out_dir is None or getattr(self, '_lock', None) is not None: return
+    self.out_dir.mkdir(parents=True, exist_ok=True)
+    self._lock = lock or RunLock(self.out_dir)
+    if self._lock.note: note(self._lock.note)
+    done = repair_run_dir(self.out_dir, self.it, self.history, getattr(self, '_ckpt_name', None))
+    for msg in done: note(f"{self.out_dir}: {msg}")
+    if done or self._lock.note: log_event(self.out_dir, 'repair', it=self.it, repairs=done, lock=self._lock.note)
+
+# %% ../nbs/06_train.ipynb #2fb5d397
+def _saved_config_file(d:Path, cfg:MPCCConfig):
+    "Check `d/config.json` against the checkpoint's config: ValueError naming the file when corrupt or edited."
+    p = d/'config.json'
+    if not p.exists(): return
+    try: saved = json.loads(p.read_text())
+    except (ValueError, OSError) as e:
+        raise ValueError(f"{p} is corrupt ({e}): the checkpoint holds the run's config, so delete {p} and resume again "
+                         f"(it is rewritten from the checkpoint)") from e
+    diff = {k for k, v in json.loads(cfg.to_json()).items() if saved.get(k) != v and k not in RESUMABLE} if isinstance(saved, dict) else {'?'}
+    if diff:
+        raise ValueError(f"{p} differs from the checkpoint's config in {', '.join(sorted(diff))}: a resume keeps the checkpoint's "
+                         f"config; pass the changes a resume allows as arguments (e.g. n_iters=...), start a new run for "
+                         f"others, or delete {p} to have it rewritten")
+
+@patch(cls_method=True)
+def resume(cls:Trainer, out_dir, # run directory holding checkpoint.pt
+           data=None, # ImageData, a function cfg -> ImageData, or None (the config's dataset, loaded when needed)
+           progress:bool=True, # progress bar in `fit`
+           tensorboard:bool=False, # also log to TensorBoard in `out_dir/tb`
+           **changes): # what a resume may change: n_iters, ckpt_every, log_every, sample_every, device, threads
+    "Continue the run in `out_dir` from its checkpoint; anything but the changes a resume allows is refused."
+    d = check_run_dir(out_dir)
+    ck = d/'checkpoint.pt'
+    if not d.is_dir(): raise FileNotFoundError(f"out_dir {d} does not exist: there is no run to resume; start a new run without resume")
+    if not ck.exists():
+        side = [p.name for p in d.iterdir() if p.name not in ('run.lock', 'events.jsonl')]
+        why = (f"the run there was stopped before its first checkpoint ({', '.join(sorted(side)[:3])}); start it again without resume "
+               f"(its side files are replaced without overwrite=True)") if side else "start a new run there"
+        raise FileNotFoundError(f"out_dir {d} holds no checkpoint to resume: {why}")
+    s = load_checkpoint(ck)
+    saved = MPCCConfig.from_json(s['config'])
+    _saved_config_file(d, saved)
+    cfg, applied = resume_changes(saved, changes)
+    if 'threads' in applied: torch.set_num_threads(applied['threads'][1])
+    lock = RunLock(d)                                  # before anything is changed on disk
+    t = cls._from_state(s, cfg, data(cfg) if callable(data) else data, progress, ck)
+    t._own_out_dir(lock)
+    t._tb = _tb_writer(d, tensorboard)
+    if applied: note(f"resuming {d} at iteration {t.it} with " + ', '.join(f"{k}: {a} -> {b}" for k, (a, b) in applied.items()))
+    log_event(d, 'resume', it=t.it, applied=applied)
+    t._write_side_files()
+    if cfg.n_iters <= t.it: note(f"the run in {d} is at iteration {t.it} and n_iters={cfg.n_iters}: nothing to train; pass a larger n_iters to continue")
+    return t
+
+@patch
+def close(self:Trainer):
+    "Give up the run directory's lock (and close TensorBoard): another process may then resume the run."
+    if getattr(self, '_lock', None) is not None: self._lock.release(); self._lock = None
+    if self._tb is not None: self._tb.close()
+    return self
 
 # %% ../nbs/06_train.ipynb #0ef087d2
 @patch
 def fit(self:Trainer, n_iters:int|None=None): # iterations to run now; None: until `cfg.n_iters` in total
     "Run Algorithm 1 with logging, sample sheets, checkpoints and the divergence guard."
-    if n_iters is not None and n_iters < 0: raise ValueError(f"n_iters must be >= 0, got {n_iters}")
+    if n_iters is not None and (isinstance(n_iters, bool) or not isinstance(n_iters, int) or n_iters < 0):
+        raise ValueError(f"n_iters must be an integer >= 0, got {n_iters!r}")
     cfg, target = self.cfg, self.cfg.n_iters if n_iters is None else self.it + n_iters
-    self._need_data()
+    if target <= self.it:
+        if n_iters is None: note(f"nothing to train: the run is at iteration {self.it} and n_iters={cfg.n_iters}")
+        return self
+    self._need_data()                                  # (checks the data, e.g. batch_size <= len(data))
+    self._own_out_dir()
     acc = torch.zeros(len(self.losses), device=self.device)
     bad = torch.full((len(self.losses),), -1, dtype=torch.long, device=self.device)
     n, t0 = 0, time.perf_counter()
