@@ -20,7 +20,7 @@ from .losses import d_hinge_loss, g_hinge_loss, encoder_nll, membership_ce
 from .networks import build_networks
 from .data import ImageData, DeviceSampler, load_dataset, check_inference_input, count_nonfinite
 from .runs import (RunLock, RESUMABLE, claim_out_dir, atomic_write, WriteFailed, repair_run_dir, resume_changes, note,
-                             log_event, append_jsonl, fsync_path, checkpoint_iteration, check_run_dir, check_threads, read_log)
+                             log_event, append_jsonl, fsync_path, checkpoint_iteration, check_run_dir)
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
