@@ -28,6 +28,7 @@ from .train import Trainer, DivergenceError, _load_cfg_data, _atomic_write
 from .metrics import clustering_metrics, predict_all, evaluate, find_inception_weights, INCEPTION_ENV
 from .api import MPCC
 from .runs import cli_wording, check_run_dir, check_threads
+from .parallel import map_processes, trainer_class, is_main_process
 
 # %% ../nbs/09_cli.ipynb #433c7ac3
 class CLIError(ValueError):
@@ -170,7 +171,7 @@ def _train_main(preset=None, config=None, data=None, data_root=None, split=None,
         root = data_root or info.get('data_root')
         changes = {**(json_object(overrides, '--overrides') if overrides else {}),
                    **{k: v for k, v in dict(flags, preset=preset).items() if v is not None}}
-        t = Trainer.resume(out, lambda cfg: load_run_data(cfg, root, download, skip_corrupt or info.get('skip_corrupt', False)),
+        t = trainer_class().resume(out, lambda cfg: load_run_data(cfg, root, download, skip_corrupt or info.get('skip_corrupt', False)),
                            progress=not quiet, tensorboard=tensorboard, **changes)
         train_data = t.data
     else:
@@ -178,8 +179,8 @@ def _train_main(preset=None, config=None, data=None, data_root=None, split=None,
         cfg = config_from_args(preset or 'mnist5k_cpu', config, overrides, **flags)
         out = check_out_dir(out_dir or f"runs/{cfg.name}_seed{cfg.seed}")
         train_data = load_run_data(cfg, data_root, download, skip_corrupt)
-        t = Trainer(cfg, train_data, out_dir=out, overwrite=overwrite, progress=not quiet, tensorboard=tensorboard)
-        save_data_info(out, data_root, skip_corrupt)
+        t = trainer_class()(cfg, train_data, out_dir=out, overwrite=overwrite, progress=not quiet, tensorboard=tensorboard)
+        if is_main_process(): save_data_info(out, data_root, skip_corrupt)
     t0 = time.perf_counter()
     t.fit()
     return t, train_summary(t, train_data, time.perf_counter() - t0)
@@ -209,7 +210,7 @@ def mpcc_train(preset:str=None, # (default mnist5k_cpu: 5,000 digits, minutes on
         set_threads(threads)
         _, s = _train_main(preset, config, data, data_root, split, n_iters, out_dir, seed, download, resume, overwrite,
                            device, precision, overrides, tensorboard, skip_corrupt, quiet)
-        show_train_summary(s)
+        if is_main_process(): show_train_summary(s)          # torchrun: rank 0 only
 
 # %% ../nbs/09_cli.ipynb #7d46c9a9
 def load_run(run_dir, # an mpcc_train --out_dir
@@ -424,15 +425,19 @@ def _seeds_md(runs, mean, std, title):
               'std: sample standard deviation over the seeds (ddof = 1).']
     return '\n'.join(lines) + '\n'
 
-def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', parallel=1, **train_kw):
+def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', parallel=1, threads=None, **train_kw):
     "The body of `mpcc_seeds`: the summary dict, also written to OUT/summary.json and OUT/summary.md."
     if parallel is None or parallel < 1: raise CLIError(f"--parallel must be >= 1, got {parallel}")
-    if parallel > 1: raise CLIError(f"--parallel {parallel}: several seeds at once is not available yet; run them one after another with --parallel 1")
     seeds = [int(s) for s in seeds]
     if not seeds or len(set(seeds)) != len(seeds): raise CLIError(f"--seeds must be distinct integers, e.g. --seeds 0 1 2 3 4, got {seeds}")
     out = check_out_dir(out, '--out')
     cfg = config_from_args(preset, train_kw.get('config'), train_kw.get('overrides'), n_iters=train_kw.get('n_iters'))
-    runs = [_seed_run(s, out/f'seed{s}', dict(preset=preset, **train_kw)) for s in seeds]
+    if parallel == 1: runs = [_seed_run(s, out/f'seed{s}', dict(preset=preset, **train_kw)) for s in seeds]
+    else:                                   # one process per run, `threads` torch threads each (06b_parallel)
+        from mpcc_nbdev import cli
+        kw = dict(preset=preset, **{**train_kw, 'quiet': True})
+        runs = map_processes(cli._seed_run, [(s, out/f'seed{s}', kw) for s in seeds], parallel,
+                             threads or max(1, (os.cpu_count() or 1) // parallel))
     mean, std = seeds_summary(runs)
     res = dict(preset=cfg.name, n_iters=cfg.n_iters, seeds=seeds, runs=runs, mean=mean, std=std, std_ddof=1)
     text = json.dumps(res, indent=1)
@@ -446,7 +451,7 @@ def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', p
 def mpcc_seeds(preset:str='mnist5k_cpu', # the preset of every run (see mpcc_train --help)
                seeds:Param("seeds to run, one run each, e.g. --seeds 0 1 2 3 4", int, nargs='+')=(0, 1, 2, 3, 4),
                out:str='runs/seeds', # directory of the runs (OUT/seed<S>) and of summary.json / summary.md
-               parallel:int=1, # runs at once (only 1 for now)
+               parallel:int=1, # runs at once, one process each (with the same --threads, results equal --parallel 1's)
                config:str=None, # JSON file of config fields over the preset (as mpcc_train)
                data:str=None, # dataset (default: the preset's), or folder with --data_root DIR
                data_root:str=None, # dataset directory, or the image directory for --data folder
@@ -462,7 +467,7 @@ def mpcc_seeds(preset:str='mnist5k_cpu', # the preset of every run (see mpcc_tra
     "Train one run per seed (resuming interrupted ones) and write OUT/summary.md and summary.json: per-seed scores, mean ± std."
     with cli_errors('mpcc_seeds'):
         set_threads(threads)
-        res = _seeds_main(preset, seeds, out, parallel, config=config, data=data, data_root=data_root, split=split,
+        res = _seeds_main(preset, seeds, out, parallel, threads, config=config, data=data, data_root=data_root, split=split,
                           n_iters=n_iters, device=device, precision=precision, overrides=overrides, download=download,
                           skip_corrupt=skip_corrupt, quiet=quiet)
         print((Path(out).expanduser()/'summary.md').read_text().rstrip())

@@ -276,6 +276,8 @@ def _ema_update(self:Trainer):
 @patch
 def step(self:Trainer):
     "One iteration of Algorithm 1 (lines 7-28) plus the EMA update; returns the 5 losses as one device tensor."
+    if self.cfg.cuda_graphs and not getattr(self, '_eager', False):   # replayed CUDA graph (06b_parallel); eager off CUDA
+        from mpcc_nbdev.parallel import graphed_step; return graphed_step(self)
     self._need_data()
     cfg = self.cfg
     d = torch.stack([self._d_step() for _ in range(cfg.d_steps)]).mean()
