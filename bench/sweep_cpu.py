@@ -87,6 +87,7 @@ class Results:
     def key(self, r): return (r['mode'], r['setting'], r.get('seed'), r['isa'], r.get('iters'))
     def has(self, r): return any(self.key(x) == self.key(r) and x.get('complete', True) for x in self.recs)
     def add(self, r):
+        if self.path and os.path.exists(self.path): self.recs = json.load(open(self.path))   # other writers' records too
         self.recs = [x for x in self.recs if self.key(x) != self.key(r)] + [r]
         if self.path:
             tmp = self.path + '.tmp'; json.dump(self.recs, open(tmp, 'w'), indent=1); os.replace(tmp, self.path)
