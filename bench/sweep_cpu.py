@@ -47,7 +47,7 @@ _grid()
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n', 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('mode', choices=('time', 'train', 'overhead', 'list'), help='what to measure')
+    p.add_argument('mode', choices=('time', 'train', 'overhead', 'list', 'table'), help='what to measure (table: print a markdown table of --out and --time_json)')
     p.add_argument('--only', nargs='+', default=None, help='setting names to run (default: all)')
     p.add_argument('--set', nargs='+', default=[], metavar="NAME='{json}'", help='extra settings: name=JSON overrides')
     p.add_argument('--isa', default='native', choices=('native', 'avx2'), help="'avx2': emulate an AVX2-only CPU")
@@ -60,6 +60,8 @@ def parse_args(argv=None):
     p.add_argument('--zen3_factor', type=float, default=1.8, help='real Zen 3 s/it / emulated-AVX2 s/it (measured)')
     p.add_argument('--out', default=None, help='JSON file collecting the results (appended, resumable)')
     p.add_argument('--redo', action='store_true', help='measure again entries already in --out')
+    p.add_argument('--time_json', default=None, help='table: the timing results (time mode --out)')
+    p.add_argument('--budget_s', type=float, default=540, help='table: Zen-3 seconds of training in the budget')
     p.add_argument('--no_base', action='store_true', help="settings override preset('mnist5k_cpu') itself, not BASE")
     a = p.parse_args(argv)
     if a.no_base: BASE.clear()
@@ -84,7 +86,7 @@ class Results:
     def __init__(self, path):
         self.path, self.recs = path, []
         if path and os.path.exists(path): self.recs = json.load(open(path))
-    def key(self, r): return (r['mode'], r['setting'], r.get('seed'), r['isa'], r.get('iters'))
+    def key(self, r): return (r['mode'], r['setting'], r.get('seed'), r['isa'], r.get('iters'), r.get('when'))
     def has(self, r): return any(self.key(x) == self.key(r) and x.get('complete', True) for x in self.recs)
     def add(self, r):
         if self.path and os.path.exists(self.path): self.recs = json.load(open(self.path))   # other writers' records too
@@ -108,9 +110,10 @@ def run_time(a, names, res, data):
             for _ in range(a.iters):
                 t0 = time.perf_counter(); t.step(); times[n].append(time.perf_counter() - t0)
     l1 = load(); ref = statistics.median(times[names[0]])
+    when = time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())       # timings accumulate: each run is kept, with its load
     for n in names:
         med = statistics.median(times[n]); c = ts[n].cfg
-        r = dict(mode='time', setting=n, isa=a.isa, iters=len(times[n]), overrides=SETTINGS[n], s_per_it=round(med, 4),
+        r = dict(mode='time', setting=n, isa=a.isa, iters=len(times[n]), when=when, overrides=SETTINGS[n], s_per_it=round(med, 4),
                  s_per_it_min=round(min(times[n]), 4), ratio_to_first=round(med / ref, 3),
                  zen3_s_per_it=round(med * a.zen3_factor, 3), iters_in_600s_zen3=int(600 / (med * a.zen3_factor)),
                  iters_in_540s_zen3=int(540 / (med * a.zen3_factor)), load_before=l0, load_after=l1, **machine())
@@ -173,11 +176,36 @@ def run_train(a, names, res, data):
                          config=t.cfg.to_dict(), **machine())
                 res.add(r)                                  # after every evaluation: an interrupted run keeps its curve
 
+def _time_of(times, over):
+    "The latest timing record whose overrides (on BASE) equal `over`'s, judged by ch, batch, D/E steps and format."
+    key = lambda o: tuple({**BASE, **o}.get(k) for k in ('ch', 'batch_size', 'd_steps', 'e_steps', 'channels_last', 'latent_dim', 'conditioning'))
+    hits = [t for t in times if key(t['overrides']) == key(over)]
+    return min(hits, key=lambda t: t['load_before']) if hits else None      # the least loaded measurement
+
+def table(a):
+    "Markdown table: setting -> emulated s/it, Zen-3 s/it, iterations in the budget, purity/acc/NMI there, best, last."
+    recs = json.load(open(a.out)); times = json.load(open(a.time_json)) if a.time_json else []
+    print(f"| setting | overrides of BASE | emulated AVX2 s/it (load) | Zen-3 s/it (x{a.zen3_factor}) | it in {a.budget_s:.0f} s "
+          f"| it run | purity / acc / NMI at the budget | best purity (it) | last purity (it) |")
+    print('|' + '---|' * 9)
+    for r in recs:
+        if r['mode'] != 'train': continue
+        t = _time_of(times, r['overrides'])
+        n = int(a.budget_s / (t['s_per_it'] * a.zen3_factor)) if t else None
+        at = [c for c in r['curve'] if n is None or c['it'] <= n]
+        c = at[-1] if at else r['curve'][0]
+        b = max(r['curve'], key=lambda c: c['purity']); l = r['curve'][-1]
+        tcol = f"{t['s_per_it']:.3f} ({t['load_before']}-{t['load_after']})" if t else '-'
+        print(f"| {r['setting']} (seed {r['seed']}) | `{json.dumps(r['overrides'])}` | {tcol} | "
+              f"{t['s_per_it'] * a.zen3_factor:.3f} | {n} | " if t else f"| {r['setting']} (seed {r['seed']}) | `{json.dumps(r['overrides'])}` | - | - | - | ", end='')
+        print(f"{l['it']} | {c['purity']:.3f} / {c['acc']:.3f} / {c['nmi']:.3f} (it {c['it']}) | {b['purity']:.3f} ({b['it']}) | {l['purity']:.3f} ({l['it']}) |")
+
 def main(argv=None):
     a = parse_args(argv)
     if a.mode == 'list':
         for k, v in SETTINGS.items(): print(f"{k:18} {json.dumps(v)}")
         return
+    if a.mode == 'table': return table(a)
     os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
     if a.isa == 'avx2': os.environ.update(ATEN_CPU_CAPABILITY='avx2', ONEDNN_MAX_CPU_ISA='AVX2')
     import torch
