@@ -30,6 +30,8 @@ def parse_args(argv=None):
     p.add_argument('--budget_s', type=float, default=600, help='Zen-3 wall budget drawn on the figure')
     p.add_argument('--out', default=os.path.join(HERE, 'results', 'curve_cpu.json'))
     p.add_argument('--png', default=os.path.join(HERE, '..', 'nbs', 'images', 'mnist5k_cpu_curve.png'))
+    p.add_argument('--reuse', nargs='+', default=[], metavar='JSON:SETTING:SEED',
+                   help='take these seeds from a sweep_cpu.py train JSON (same config: runs are deterministic) instead of training them')
     p.add_argument('--from_json', default=None, help='skip training: redraw the figure from this JSON')
     return p.parse_args(argv)
 
@@ -46,6 +48,14 @@ def measure_s_per_it(over, threads):
                '--out', out]
         subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
         return json.load(open(out))[0]
+
+def reused(spec, iters, every):
+    "The run `JSON:SETTING:SEED` of a sweep_cpu.py train file, cut at `iters`, evaluated every `every` iterations."
+    path, name, seed = spec.rsplit(':', 2)
+    r = next(x for x in json.load(open(path)) if x['mode'] == 'train' and x['setting'] == name and x['seed'] == int(seed))
+    r = dict(r, curve=[c for c in r['curve'] if c['it'] <= iters and c['it'] % every == 0], reused_from=spec)
+    if r['curve'][-1]['it'] != iters: raise SystemExit(f"curve_cpu: error: {spec} has no evaluation at iteration {iters}")
+    return dict(r, final=r['curve'][-1])
 
 def summarise(runs, s_per_it, factor):
     "Per evaluation point: iteration, mean and std over seeds of purity/acc/nmi and of the measured seconds."
@@ -108,7 +118,8 @@ def main(argv=None):
         res = sweep_cpu.Results(os.path.join(d, 'runs.json'))
         sa = argparse.Namespace(seeds=a.seeds, iters=iters, eval_every=a.eval_every, isa=a.isa, redo=True)
         sweep_cpu.run_train(sa, ['curve'], res, data)
-        runs = res.recs
+        runs = res.recs + [reused(spec, iters, a.eval_every) for spec in a.reuse]
+        runs.sort(key=lambda r: r['seed'])
     out = dict(setting=over, config=runs[0]['config'], seeds=a.seeds, iters=iters, s_per_it_emulated_avx2=t['s_per_it'],
                timing=t, zen3_factor=a.zen3_factor, machine=sweep_cpu.machine(),
                summary=summarise(runs, t['s_per_it'], a.zen3_factor), runs=runs)
