@@ -4,19 +4,19 @@
 
 # %% ../nbs/03_config.ipynb #ff292464
 from __future__ import annotations
-import json, dataclasses
+import json, math, dataclasses
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['PRESETS', 'MPCCConfig', 'preset']
+__all__ = ['AUTHORS_CODE', 'PRESETS', 'MPCCConfig', 'preset']
 
 # %% ../nbs/03_config.ipynb #20e4adb0
 _CHOICES = dict(arch=('resnet', 'mlp'),
                 conditioning=('split', 'copy', 'cbn'),
                 prior=('gmm', 'normal'),
-                sigma_mode=('clamp', 'offset'),
+                sigma_mode=('project', 'clamp', 'offset'),
                 prior_opt=('paper', 'authors'),
                 enc_plan=('paper', 'authors'),
                 upsample=('bilinear', 'nearest'),
@@ -43,7 +43,7 @@ class MPCCConfig:
     conditional_d:bool=False     # projection discriminator Embed(y).h (supervised variant, Table 3b)
     prior:str='gmm'              # 'gmm' (MPCC) or 'normal' (N(0, I): the AIM baseline of Table 2)
     sigma_min:float=0.5          # minimum standard deviation of p(z|y)
-    sigma_mode:str='clamp'       # 'clamp' (paper) or 'offset' (authors' code)
+    sigma_mode:str='project'     # sigma >= sigma_min: 'project' (paper, no dead zone), 'clamp' or 'offset' (authors' code)
     learn_weights:bool=False     # learn the mixture weights phi (paper: fixed 1/K)
     # --- objective and optimisation
     lambda_p:float=0.01          # weight of Loss III (Eq. 10)
@@ -61,11 +61,12 @@ class MPCCConfig:
     nll_updates_prior:bool=False # authors' code: L_q (Eq. 7) also moves the prior
     prior_opt:str='paper'        # 'paper' or 'authors': how the prior is stepped (lines 17, 26)
     # --- structure: the paper's (Tables 5-7) or the authors' code
+    logvar_init:float=0.0        # initial log-variance of p(z|y): 0 (sigma = 1) or 1.0 (authors' code)
     enc_plan:str='paper'         # encoder blocks: 'paper' (Table 7, 5 blocks) or 'authors' (their code, 6 blocks)
     upsample:str='bilinear'      # G's upsampling: 'bilinear' (paper) or 'nearest' (authors' code)
     # --- data
     split:str='all'              # which part of the dataset to train on: 'all' (train+test), 'train' or 'test'
-    standardize:bool=True        # points (arch='mlp'): standardise with the training data's mean and std
+    point_scale:float=2.0        # points (arch='mlp'): each feature shifted and scaled to mean 0, std point_scale (0: raw)
     # --- engineering
     seed:int=0                   # seed of every random number in the run
     precision:str='auto'         # 'auto' (bf16 where the device has bf16 matrix units, else fp32), 'fp32' or 'bf16'
@@ -79,30 +80,47 @@ class MPCCConfig:
     sample_every:int=5000        # iterations between per-cluster sample sheets
 
     def __post_init__(self):
-        self.betas = tuple(float(b) for b in self.betas)
-        self.validate()
+        self.validate()              # also turns `betas` into a tuple of floats
 
 # %% ../nbs/03_config.ipynb #58175eaf
 def _check(ok, name, msg):
     if not ok: raise ValueError(f"MPCCConfig.{name}: {msg}")
 
+def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
+def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
 def _positive_ints(c):
     for n in ('n_clusters', 'latent_dim', 'ch', 'img_channels', 'img_size', 'data_dim', 'hidden', 'batch_size',
               'd_steps', 'e_steps', 'ckpt_every', 'log_every', 'sample_every', 'standing_passes'):
         v = getattr(c, n)
-        _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1, n, f"must be an integer >= 1, got {v!r}")
+        _check(_is_int(v) and v >= 1, n, f"must be an integer >= 1, got {v!r}")
     for n in ('n_iters', 'ema_start', 'seed'):
         v = getattr(c, n)
-        _check(isinstance(v, int) and not isinstance(v, bool) and v >= 0, n, f"must be an integer >= 0, got {v!r}")
+        _check(_is_int(v) and v >= 0, n, f"must be an integer >= 0, got {v!r}")
 
 # %% ../nbs/03_config.ipynb #90a94a33
 def _positive_floats(c):
     for n in ('sigma_min', 'lr', 'lr_prior', 'adam_eps'):
         v = getattr(c, n)
-        _check(isinstance(v, (int, float)) and v > 0, n, f"must be a number > 0, got {v!r}")
-    _check(isinstance(c.lambda_p, (int, float)) and c.lambda_p >= 0, 'lambda_p', f"must be >= 0, got {c.lambda_p!r}")
-    _check(0 <= c.ema_decay < 1, 'ema_decay', f"must be in [0, 1), got {c.ema_decay!r}")
-    _check(len(c.betas) == 2 and all(0 <= b < 1 for b in c.betas), 'betas', f"must be two numbers in [0, 1), got {c.betas!r}")
+        _check(_is_num(v) and v > 0, n, f"must be a finite number > 0, got {v!r}")
+    _check(_is_num(c.point_scale) and c.point_scale >= 0, 'point_scale', f"must be a finite number >= 0, got {c.point_scale!r}")
+    _check(_is_num(c.lambda_p) and c.lambda_p >= 0, 'lambda_p', f"must be a finite number >= 0, got {c.lambda_p!r}")
+    _check(_is_num(c.ema_decay) and 0 <= c.ema_decay < 1, 'ema_decay', f"must be a number in [0, 1), got {c.ema_decay!r}")
+    b = c.betas
+    _check(isinstance(b, (tuple, list)) and len(b) == 2 and all(_is_num(v) and 0 <= v < 1 for v in b), 'betas',
+           f"must be two numbers in [0, 1), e.g. (0.0, 0.999), got {b!r}")
+    c.betas = tuple(float(v) for v in b)
+
+_KINDS = dict(int=(_is_int, 'an integer'), float=(_is_num, 'a finite number'),
+              bool=(lambda v: isinstance(v, bool), 'True or False'), str=(lambda v: isinstance(v, str) and v != '', 'a non-empty string'))
+
+def _types(c):
+    "Every field (those added later too) holds the type its annotation names: int, float, bool or str."
+    for f in fields(c):
+        t = f.type if isinstance(f.type, str) else getattr(f.type, '__name__', '')
+        if t in _KINDS:
+            ok, what = _KINDS[t]; v = getattr(c, f.name)
+            _check(ok(v), f.name, f"must be {what}, got {v!r}")
 
 # %% ../nbs/03_config.ipynb #1c629e14
 @patch
@@ -111,14 +129,15 @@ def validate(self:MPCCConfig):
     for n, opts in _CHOICES.items():
         _check(getattr(self, n) in opts, n, f"must be one of {opts}, got {getattr(self, n)!r}")
     _positive_ints(self); _positive_floats(self)
-    _check(0 <= self.n_shared <= 3, 'n_shared', f"must be 0, 1, 2 or 3 (D has 4 residual blocks), got {self.n_shared!r}")
+    _check(_is_int(self.n_shared) and 0 <= self.n_shared <= 3, 'n_shared', f"must be 0, 1, 2 or 3 (D has 4 residual blocks), got {self.n_shared!r}")
     _check(self.img_channels in (1, 3), 'img_channels', f"must be 1 (grey) or 3 (RGB), got {self.img_channels!r}")
     if self.arch == 'resnet':
         _check(self.img_size == 32, 'img_size', f"the networks of Tables 5-7 are for 32x32 images, got {self.img_size!r}")
         _check(self.conditioning != 'split' or self.latent_dim % 4 == 0, 'latent_dim',
                f"conditioning='split' cuts z in 4 chunks: latent_dim must be divisible by 4, got {self.latent_dim}")
     _check(self.prior == 'gmm' or self.n_clusters == 1, 'n_clusters', "prior='normal' (AIM) has one cluster: set n_clusters=1")
-    _check(isinstance(self.device, str) and self.device != '', 'device', "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    _check(isinstance(self.device, str) and self.device != '', 'device', f"must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+    _types(self)
     return self
 
 # %% ../nbs/03_config.ipynb #f5033862
@@ -142,6 +161,7 @@ def replace(self:MPCCConfig, **kw):
 @patch(cls_method=True)
 def from_dict(cls:MPCCConfig, d:dict):
     "Config from a dict; unknown keys are an error (typos must not pass silently)."
+    if not isinstance(d, dict): raise ValueError(f"MPCCConfig: a config is a dict (JSON object) of fields, got {type(d).__name__}")
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(d) - known)
     if unknown: raise ValueError(f"MPCCConfig: unknown field(s) {unknown}; valid fields: {sorted(known)}")
@@ -160,13 +180,17 @@ def load(cls:MPCCConfig, path):
     "Read a config saved by `MPCCConfig.save`."
     p = Path(path)
     if not p.exists(): raise FileNotFoundError(f"no config file at {p}: pass the path of a JSON file written by MPCCConfig.save")
-    return cls.from_json(p.read_text())
+    try: return cls.from_json(p.read_text())
+    except ValueError as e: raise ValueError(f"config file {p} cannot be read: {e}") from e
 
 # %% ../nbs/03_config.ipynb #bae12c1a
+AUTHORS_CODE = dict(sigma_mode='offset', logvar_init=1.0, nll_updates_prior=True, prior_opt='authors',
+                    enc_plan='authors', upsample='nearest')   # the fields where the authors' code departs from the paper
+
 @patch
 def authors_code(self:MPCCConfig):
     "A copy that behaves like the authors' code where it departs from the paper."
-    return self.replace(sigma_mode='offset', nll_updates_prior=True, prior_opt='authors')
+    return self.replace(**AUTHORS_CODE)
 
 # %% ../nbs/03_config.ipynb #52767509
 _MNIST_LIKE = dict(img_channels=1, lr_prior=1.6e-3)
@@ -179,10 +203,10 @@ PRESETS = dict(
     cifar20  = dict(dataset='cifar20', n_clusters=20, **_CIFAR_LIKE),
     mnist5k  = dict(dataset='mnist5k', n_clusters=10, ch=12, latent_dim=24, conditioning='cbn', n_iters=10_000,
                     ckpt_every=1000, log_every=100, sample_every=1000, **_MNIST_LIKE),
-    # the README's main job: MPCC on the 5,000 shipped digits in minutes on a laptop CPU (tuned by bench/sweep_cpu.py)
-    mnist5k_cpu = dict(dataset='mnist5k', n_clusters=10, ch=8, latent_dim=24, conditioning='cbn', batch_size=64,
-                    d_steps=1, e_steps=1, n_iters=600, ema_start=300, ema_decay=0.99, standing_passes=4,
-                    ckpt_every=100, log_every=50, sample_every=100, **_MNIST_LIKE),
+    # the README's main job: MPCC on the 5,000 shipped digits in minutes on a laptop CPU (bench/sweep_cpu.py, 'Presets')
+    mnist5k_cpu = dict(dataset='mnist5k', n_clusters=10, ch=4, latent_dim=24, conditioning='cbn', batch_size=64,
+                    d_steps=1, e_steps=1, n_iters=1600, ema_start=300, ema_decay=0.99, standing_passes=4,
+                    ckpt_every=400, log_every=100, sample_every=400, **_MNIST_LIKE),
     mixture2d= dict(dataset='mixture2d', arch='mlp', n_clusters=4, latent_dim=2, data_dim=2, hidden=64, n_shared=1,
                     lr=2e-4, lr_prior=3e-3, batch_size=100, d_steps=1, e_steps=1, n_iters=1000, ema_start=500,
                     ema_decay=0.99, standing_passes=1, precision='fp32', channels_last=False,

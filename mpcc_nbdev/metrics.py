@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_metrics.ipynb #b0546661
 from __future__ import annotations
-import json, os, time, warnings
+import hashlib, json, os, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -17,13 +17,15 @@ from scipy.optimize import linear_sum_assignment
 from scipy.special import log_softmax, logsumexp
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from fastcore.meta import delegates
+from .data import load_dataset, data_root, _CIFAR
 from pytorch_fid.inception import FID_WEIGHTS_URL, FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2
 
 # %% auto #0
-__all__ = ['INCEPTION_FILE', 'INCEPTION_ENV', 'contingency', 'cluster_purity', 'hungarian_match', 'cluster_accuracy', 'nmi',
-           'ari', 'plot_confusion', 'SingularCovarianceWarning', 'frechet_distance', 'inception_score',
-           'inception_hub_path', 'find_inception_weights', 'fid_inception_net', 'resize_tf1', 'InceptionFeatures',
-           'no_tf32', 'seeded', 'Moments', 'inception_pass', 'compute_stats', 'save_stats', 'load_stats',
+__all__ = ['INCEPTION_FILE', 'INCEPTION_ENV', 'PAPER_N', 'PAPER_PROTOCOL', 'TTUR_REFS', 'contingency', 'cluster_purity',
+           'hungarian_match', 'cluster_accuracy', 'nmi', 'ari', 'plot_confusion', 'SingularCovarianceWarning',
+           'frechet_distance', 'inception_score', 'inception_hub_path', 'find_inception_weights', 'fid_inception_net',
+           'resize_tf1', 'InceptionFeatures', 'no_tf32', 'seeded', 'Moments', 'inception_pass', 'compute_stats',
+           'save_stats', 'load_stats', 'ProtocolWarning', 'fid_protocol', 'is_protocol', 'fid_reference',
            'generation_metrics', 'fid', 'inception_score_of', 'reconstruction_mse', 'predict_all', 'clustering_metrics',
            'metrics_json_path', 'evaluate', 'show_cluster_samples', 'show_reconstructions', 'plot_latent',
            'show_interpolation', 'save_figures']
@@ -384,6 +386,63 @@ def load_stats(path): # .npz with `mu` and `sigma` (ours, pytorch-fid's or TTUR'
         if not {'mu', 'sigma'} <= set(f.files): raise ValueError(f"{p} must hold arrays 'mu' and 'sigma' (pytorch-fid/TTUR format), found {f.files}")
         return {k: f[k].astype(np.float64) if k in ('mu', 'sigma') else f[k].item() for k in f.files}
 
+# %% ../nbs/07_metrics.ipynb #b2c42830
+PAPER_N = 50_000           # generated samples for IS and FID, and CIFAR-10 training images for the FID reference
+PAPER_PROTOCOL = {         # which data and counts the paper used for each metric (Sec. 5.1-5.2, Appendix C)
+    **{n: dict(clustering='all') for n in ('mnist', 'fmnist', 'mnist5k', 'mnist5k_cpu', 'mixture2d')},
+    'omniglot': dict(clustering='all'),
+    'cifar20': dict(clustering='all'),
+    'cifar10': dict(clustering='all', generation='train', n_gen=PAPER_N, is_splits=10, fid_ref='cifar10 train (50,000 images)')}
+TTUR_REFS = {'fid_stats_cifar10_train.npz': ('cifar10', 'train', PAPER_N)}   # TTUR's precomputed statistics
+
+class ProtocolWarning(UserWarning):
+    "An IS or FID computed in a way that is not comparable with the paper's Tables 1-3."
+
+def fid_protocol(ref:dict, # reference statistics, with `dataset`, `split`, `n` when known
+                 n_gen:int): # generated samples
+    "'paper' for CIFAR-10/20 train-split reference statistics of >= 50,000 images against >= 50,000 samples, else what differs."
+    why = []
+    if ref.get('split') != 'train' or ref.get('dataset') not in ('cifar10', 'cifar20'):
+        why.append(f"FID against {ref.get('label') or 'statistics of unknown origin'}, not CIFAR-10/20 train-split statistics")
+    elif ref.get('n') is not None and int(ref['n']) < PAPER_N: why.append(f"reference from {int(ref['n']):,} < 50,000 images")
+    if n_gen < PAPER_N: why.append(f"{n_gen:,} generated samples < 50,000")
+    return 'paper' if not why else "not the paper's protocol: " + '; '.join(why)
+
+def is_protocol(n_gen:int, splits:int):
+    "'paper' for >= 50,000 samples in 10 splits, else what differs."
+    return 'paper' if n_gen >= PAPER_N and splits == 10 else \
+        f"not the paper's protocol: IS of {n_gen:,} samples in {splits} splits (the paper: 50,000 in 10)"
+
+# %% ../nbs/07_metrics.ipynb #db34c4c4
+def _file_hash(files, extra:str=''):
+    "SHA-256 of the bytes of `files` (in order) and the text `extra`."
+    h = hashlib.sha256(extra.encode())
+    for f in files:
+        with open(f, 'rb') as fh:
+            for b in iter(lambda: fh.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
+
+def fid_reference(name:str='cifar10', # 'cifar10' or 'cifar20'
+                  root=None, # dataset directory (see `mpcc_nbdev.data.data_root`)
+                  net=None, # `InceptionFeatures`; None: load it
+                  cache_dir=None, # None: $MPCC_CACHE/fid, else ~/.cache/mpcc_nbdev/fid
+                  batch_size:int=200, device=None):
+    "The paper's FID reference: statistics of all training images of CIFAR-10/20, computed once and cached by file hash."
+    if name not in _CIFAR: raise ValueError(f"fid_reference: the paper's FID reference exists for 'cifar10' and 'cifar20', got {name!r}")
+    folder, train_files = _CIFAR[name][:2]
+    files = [data_root(root)/folder/f for f in train_files]
+    missing = [str(f) for f in files if not f.exists()]
+    if missing: raise FileNotFoundError(f"fid_reference({name!r}): training files not found: {', '.join(missing)}; "
+                                        f"put the {name} python archive under {data_root(root)} (see mpcc_nbdev.data)")
+    net = InceptionFeatures() if net is None else net
+    key = _file_hash(files, json.dumps(_describe(net), sort_keys=True, default=str))[:16]
+    cache = Path(cache_dir or Path(os.environ.get('MPCC_CACHE') or Path.home()/'.cache'/'mpcc_nbdev')/'fid')/f'{name}_train_{key}.npz'
+    if cache.exists(): return load_stats(cache)
+    st = compute_stats(load_dataset(name, root=root, split='train'), net=net, batch_size=batch_size, device=device)
+    st.update(dataset=name, split='train', label=f"{name} train ({st['n']:,} images)", key=key)
+    save_stats(cache, st)
+    return st
+
 # %% ../nbs/07_metrics.ipynb #4f12f756
 def generation_metrics(source, # trainer, or callable fn(b) -> images in [-1, 1]
                        ref=None, # reference statistics (dict or .npz path) for FID; None: IS only
@@ -395,28 +454,35 @@ def generation_metrics(source, # trainer, or callable fn(b) -> images in [-1, 1]
                        seed:int|None=0): # seed of the global RNG while sampling (restored after)
     "IS (mean, std) and FID against `ref` of `n` generated images in one Inception pass, with what they depend on."
     net = InceptionFeatures() if net is None else net
-    if isinstance(ref, (str, Path)): ref = load_stats(ref)
+    if isinstance(ref, (str, Path)):
+        p = Path(ref); ref = load_stats(p); ref.setdefault('label', f'the statistics in {p.name}')
+        if p.name in TTUR_REFS and 'split' not in ref: ref.update(zip(('dataset', 'split', 'n'), TTUR_REFS[p.name]))
     mom, logits = inception_pass(source, n, net, batch_size, device, seed)
     is_mean, is_std = inception_score(logits, splits)
     res = dict(is_mean=is_mean, is_std=is_std, fid=None, n_gen=mom.n, is_splits=splits, fid_ref_n=None,
+               is_protocol=is_protocol(mom.n, splits), fid_protocol=None,
                **{f'inception_{k}': v for k, v in _describe(net).items()})
     if ref is not None:
         for k in ('resize', 'quantize'):
             if ref.get(k) is not None and ref[k] != getattr(net, k, None):
                 warnings.warn(f"reference statistics were computed with {k}={ref[k]!r}, this network uses {getattr(net, k, None)!r}: FID is not comparable")
         g = mom.stats()
-        res.update(fid=frechet_distance(g['mu'], g['sigma'], ref['mu'], ref['sigma']), fid_ref_n=ref.get('n'))
+        res.update(fid=frechet_distance(g['mu'], g['sigma'], ref['mu'], ref['sigma']), fid_ref_n=ref.get('n'),
+                   fid_protocol=fid_protocol(ref, mom.n))
     return res
 
 @delegates(generation_metrics, but=['splits'])
 def fid(source, ref, n:int=50_000, **kwargs):
     "FID of `n` images of `source` (trainer or fn(b)) against reference statistics `ref` (dict or .npz path)."
-    return generation_metrics(source, ref, n, **kwargs)['fid']
+    r = generation_metrics(source, ref, n, **kwargs)
+    if r['fid_protocol'] != 'paper': warnings.warn(f"FID {r['fid']:.4g}: {r['fid_protocol']}", ProtocolWarning, stacklevel=2)
+    return r['fid']
 
 @delegates(generation_metrics, but=['ref'])
 def inception_score_of(source, n:int=50_000, splits:int=10, **kwargs):
     "(mean, std) Inception score of `n` images of `source` (trainer or fn(b)) over `splits` chunks."
     r = generation_metrics(source, None, n, splits, **kwargs)
+    if r['is_protocol'] != 'paper': warnings.warn(f"IS {r['is_mean']:.4g}: {r['is_protocol']}", ProtocolWarning, stacklevel=2)
     return r['is_mean'], r['is_std']
 
 # %% ../nbs/07_metrics.ipynb #6e6a0c36
@@ -472,8 +538,15 @@ def metrics_json_path(out): # a .json file, a directory, or a checkpoint file
     return out.with_name(out.stem + '.metrics.json')
 
 # %% ../nbs/07_metrics.ipynb #6ec5b0a2
-_NO_GEN = dict(is_mean=None, is_std=None, fid=None, n_gen=0, fid_ref=None, fid_ref_n=None,
+_NO_GEN = dict(is_mean=None, is_std=None, fid=None, n_gen=0, fid_ref=None, fid_ref_n=None, fid_protocol=None, is_protocol=None,
                inception_weights=None, inception_resize=None, inception_quantize=None)
+
+def _paper_ref(name, net, batch_size, device):
+    "`fid_reference(name)` for CIFAR-10/20 data, None for other data or (with a ProtocolWarning) when its files are missing."
+    if name not in _CIFAR: return None
+    try: return fid_reference(name, net=net, batch_size=batch_size, device=device)
+    except FileNotFoundError as e:
+        warnings.warn(f"FID against the evaluated data instead of the paper's reference: {e}", ProtocolWarning); return None
 
 def _generation_part(trainer, x, name, n_gen, ref_stats, inception, is_splits, batch_size, seed):
     "IS/FID fields of `evaluate`, or the reason they were skipped."
@@ -486,10 +559,15 @@ def _generation_part(trainer, x, name, n_gen, ref_stats, inception, is_splits, b
             warnings.warn(f"IS/FID skipped. {e}")
             return skip('Inception weights not found (see find_inception_weights)')
     elif isinstance(inception, (str, Path)): inception = InceptionFeatures(path=inception)
-    if ref_stats is None:
-        ref = compute_stats(x, None, inception, batch_size, _device(None, trainer), seed)
-        ref_name = f"{name} (all {ref['n']} images of the evaluated data)"
-    else: ref, ref_name = ref_stats, (str(ref_stats) if isinstance(ref_stats, (str, Path)) else 'given statistics')
+    dev = _device(None, trainer)
+    if ref_stats is not None:
+        ref, ref_name = ref_stats, (str(ref_stats) if isinstance(ref_stats, (str, Path)) else ref_stats.get('label', 'given statistics'))
+    else:
+        ref = _paper_ref(name, inception, batch_size, dev)          # CIFAR-10/20: the training set's statistics
+        if ref is None:
+            ref = compute_stats(x, None, inception, batch_size, dev, seed)
+            ref['label'] = f"{name} (all {ref['n']} images of the evaluated data)"
+        ref_name = ref['label']
     r = generation_metrics(trainer, ref, n_gen, is_splits, inception, batch_size, seed=seed)
     return {**r, 'fid_ref': ref_name, 'gen_metrics': 'computed'}
 

@@ -11,9 +11,9 @@ from torch.nn.utils.parametrizations import spectral_norm
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['SN_EPS', 'init_n02', 'sn', 'sn_conv', 'sn_linear', 'ConditionalBN', 'up2', 'GBlock', 'DBlock', 'Generator',
-           'd_blocks', 'Discriminator', 'Encoder', 'MLPGenerator', 'MLPDiscriminator', 'MLPEncoder', 'build_networks',
-           'count_params', 'summary']
+__all__ = ['SN_EPS', 'UPSAMPLE_MODES', 'ENC_PLANS', 'init_n02', 'sn', 'sn_conv', 'sn_linear', 'ConditionalBN', 'up2', 'AffineBN',
+           'GBlock', 'DBlock', 'Generator', 'd_blocks', 'Discriminator', 'Encoder', 'MLPGenerator', 'MLPDiscriminator',
+           'MLPEncoder', 'build_networks', 'count_params', 'summary']
 
 # %% ../nbs/04_networks.ipynb #30f76cb3
 SN_EPS = 1e-8  # epsilon of the spectral norm's power iteration (authors' code)
@@ -55,27 +55,40 @@ class ConditionalBN(nn.Module):
         return h * g[:, :, None, None] + b[:, :, None, None]
 
 # %% ../nbs/04_networks.ipynb #0607e0e3
-def up2(x):
-    "Bilinear upsampling by 2 (Appendix C; BigGAN's code uses nearest)."
+UPSAMPLE_MODES = ('bilinear', 'nearest')
+
+def up2(x, mode:str='bilinear'): # 'bilinear' (Appendix C) or 'nearest' (the authors' code, F.interpolate's default)
+    "Upsampling by 2."
+    if mode == 'nearest': return F.interpolate(x, scale_factor=2, mode='nearest')
     return F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=False)
+
+class AffineBN(nn.BatchNorm2d):
+    "BatchNorm2d with its own gain and bias, called like `ConditionalBN` (the conditioning is ignored): G without classes."
+    def forward(self, x, c=None): return super().forward(x)
+
+def _gbn(ch, cond_dim, n_classes):
+    "The batch norm of a G block: conditional on a vector or a class, or (neither) a plain affine one."
+    return AffineBN(ch) if cond_dim is None and n_classes is None else ConditionalBN(ch, cond_dim, n_classes)
 
 class GBlock(nn.Module):
     "Generator residual block of Fig. 4a with conditional BN."
     def __init__(self, ci:int, co:int, # in and out channels
-                 cond_dim:int|None=None, n_classes:int|None=None, # conditioning of the two CBNs (see `ConditionalBN`)
-                 upsample:bool=True): # double the resolution
+                 cond_dim:int|None=None, n_classes:int|None=None, # conditioning of the two CBNs (see `ConditionalBN`); neither: `AffineBN`
+                 upsample:bool=True, # double the resolution
+                 up_mode:str='bilinear'): # 'bilinear' (paper) or 'nearest' (authors' code)
         super().__init__()
-        self.upsample = upsample
-        self.bn1, self.conv1 = ConditionalBN(ci, cond_dim, n_classes), sn_conv(ci, co)
-        self.bn2, self.conv2 = ConditionalBN(co, cond_dim, n_classes), sn_conv(co, co)
+        if up_mode not in UPSAMPLE_MODES: raise ValueError(f"GBlock: up_mode must be one of {UPSAMPLE_MODES}, got {up_mode!r}")
+        self.upsample, self.up_mode = upsample, up_mode
+        self.bn1, self.conv1 = _gbn(ci, cond_dim, n_classes), sn_conv(ci, co)
+        self.bn2, self.conv2 = _gbn(co, cond_dim, n_classes), sn_conv(co, co)
         self.conv_sc = sn_conv(ci, co, 1) if (ci != co or upsample) else None
 
     def forward(self, x, c):
         h = F.relu(self.bn1(x, c))
-        if self.upsample: h = up2(h)
+        if self.upsample: h = up2(h, self.up_mode)
         h = self.conv2(F.relu(self.bn2(self.conv1(h), c)))
         if self.conv_sc is not None: x = self.conv_sc(x)   # 1x1 conv first, then upsample: same map, 4x cheaper
-        return h + (up2(x) if self.upsample else x)
+        return h + (up2(x, self.up_mode) if self.upsample else x)
 
 # %% ../nbs/04_networks.ipynb #e9ef85f6
 class DBlock(nn.Module):
@@ -96,22 +109,24 @@ class DBlock(nn.Module):
 
 # %% ../nbs/04_networks.ipynb #d7548eff
 class Generator(nn.Module):
-    "G(z, y) -> x in [-1, 1]: the ResNet generator of Table 5."
-    def __init__(self, n_classes:int, latent_dim:int, ch:int, # K, J, C
+    "G(z, y) -> x in [-1, 1]: the ResNet generator of Table 5 (no class conditioning when `n_classes` is None)."
+    def __init__(self, n_classes:int|None, latent_dim:int, ch:int, # K (None: G(z) without classes, AIM), J, C
                  img_channels:int=3, img_size:int=32, # output images: img_channels x img_size x img_size
-                 conditioning:str='split'): # 'split', 'copy' or 'cbn' (Appendix C)
+                 conditioning:str='split', # 'split', 'copy' or 'cbn' (Appendix C)
+                 upsample:str='bilinear'): # 'bilinear' (Appendix C) or 'nearest' (the authors' code)
         super().__init__()
         J, C4, self.conditioning, self.bottom, self.latent_dim = latent_dim, 4*ch, conditioning, img_size // 8, latent_dim
+        E = 0 if n_classes is None else J                      # size of the shared class embedding in the CBN input
         if conditioning == 'split':
             if J % 4: raise ValueError(f"Generator: conditioning='split' cuts z in 4 equal chunks, latent_dim={J} is not divisible by 4")
-            in_dim, cond_dim = J // 4, J + J // 4
-        elif conditioning == 'copy': in_dim, cond_dim = J, 2 * J
+            in_dim, cond_dim = J // 4, E + J // 4
+        elif conditioning == 'copy': in_dim, cond_dim = J, E + J
         elif conditioning == 'cbn': in_dim, cond_dim = J, None
         else: raise ValueError(f"Generator: conditioning must be 'split', 'copy' or 'cbn', got {conditioning!r}")
-        self.shared = init_n02(nn.Embedding(n_classes, J)) if conditioning != 'cbn' else None
+        self.shared = init_n02(nn.Embedding(n_classes, J)) if conditioning != 'cbn' and n_classes is not None else None
         self.linear = sn_linear(in_dim, C4 * self.bottom**2)
         nc = n_classes if conditioning == 'cbn' else None
-        self.blocks = nn.ModuleList([GBlock(C4, C4, cond_dim, nc) for _ in range(3)])
+        self.blocks = nn.ModuleList([GBlock(C4, C4, cond_dim, nc, up_mode=upsample) for _ in range(3)])
         self.out_bn, self.out_conv = nn.BatchNorm2d(C4), sn_conv(C4, img_channels)
 
 # %% ../nbs/04_networks.ipynb #15565409
@@ -123,14 +138,15 @@ def _check_shape(net, name, t, shape):
 def conds(self:Generator, z, y):
     "Input of the first linear layer and the conditioning of each block."
     if self.conditioning == 'cbn': return z, [y] * len(self.blocks)
-    e = self.shared(y)
-    if self.conditioning == 'copy': return z, [torch.cat([e, z], 1)] * len(self.blocks)
+    cat = (lambda v: v) if self.shared is None else (lambda v, e=self.shared(y): torch.cat([e, v], 1))   # no classes: z alone
+    if self.conditioning == 'copy': return z, [cat(z)] * len(self.blocks)
     z0, *zs = z.chunk(4, 1)
-    return z0, [torch.cat([e, zi], 1) for zi in zs]
+    return z0, [cat(zi) for zi in zs]
 
 @patch
-def forward(self:Generator, z, y):
-    _check_shape(self, 'z', z, (self.latent_dim,)); _check_shape(self, 'y', y, ())
+def forward(self:Generator, z, y=None): # y is ignored by a G without classes
+    _check_shape(self, 'z', z, (self.latent_dim,))
+    if y is not None: _check_shape(self, 'y', y, ())
     z0, cs = self.conds(z, y)
     h = self.linear(z0).view(z.shape[0], -1, self.bottom, self.bottom)
     for blk, c in zip(self.blocks, cs): h = blk(h, c)
@@ -139,6 +155,7 @@ def forward(self:Generator, z, y):
 # %% ../nbs/04_networks.ipynb #0c651d3a
 def _d_plan(): return (True, True, False, False)          # Table 6: down, down, -, -
 def _e_plan(): return (True, True, False, True, True)     # Table 7: down, down, -, down, down
+ENC_PLANS = dict(paper=_e_plan(), authors=(True, True, False, False, True, True))   # authors' code: one more 8x8 block
 
 def d_blocks(ci:int, co:int, plan:tuple, start:int=0): # image channels, block channels, downsample per block, first index
     "Blocks `start..` of a D/E trunk: block 0 takes the image and has no first ReLU."
@@ -187,21 +204,26 @@ class Encoder(nn.Module):
         _check_shape(self, 'x', x, self.in_shape)
         h = x
         for b in self.blocks: h = b(h)
-        h = h.flatten(1)
-        return self.mu(h).float(), self.logvar(h).float()
+        h = h.flatten(1).float()
+        with torch.autocast(h.device.type, enabled=False):   # the heads of q(z|x) always run in fp32
+            return self.mu(h), self.logvar(h)
 
 # %% ../nbs/04_networks.ipynb #86dbb733
 def _mlp_block(fi, fo): return nn.Sequential(sn_linear(fi, fo), nn.LeakyReLU(0.2))
 
 class MLPGenerator(nn.Module):
-    "G(z, y) -> x (B, data_dim): spectral-norm MLP on [Embed(y); z]."
-    def __init__(self, n_classes:int, latent_dim:int, data_dim:int=2, hidden:int=128): # K, J, dim(x), width
+    "G(z, y) -> x (B, data_dim): spectral-norm MLP on [Embed(y); z] (on z alone when `n_classes` is None)."
+    def __init__(self, n_classes:int|None, latent_dim:int, data_dim:int=2, hidden:int=128): # K (None: no classes), J, dim(x), width
         super().__init__()
-        self.latent_dim, self.shared = latent_dim, init_n02(nn.Embedding(n_classes, latent_dim))
-        self.net = nn.Sequential(_mlp_block(2*latent_dim, hidden), _mlp_block(hidden, hidden), sn_linear(hidden, data_dim))
+        self.latent_dim = latent_dim
+        self.shared = None if n_classes is None else init_n02(nn.Embedding(n_classes, latent_dim))
+        n_in = latent_dim if n_classes is None else 2*latent_dim
+        self.net = nn.Sequential(_mlp_block(n_in, hidden), _mlp_block(hidden, hidden), sn_linear(hidden, data_dim))
 
-    def forward(self, z, y):
-        _check_shape(self, 'z', z, (self.latent_dim,)); _check_shape(self, 'y', y, ())
+    def forward(self, z, y=None):
+        _check_shape(self, 'z', z, (self.latent_dim,))
+        if self.shared is None: return self.net(z)
+        _check_shape(self, 'y', y, ())
         return self.net(torch.cat([self.shared(y), z], 1))
 
 # %% ../nbs/04_networks.ipynb #e228a937
@@ -240,14 +262,16 @@ def build_networks(cfg, # an `MPCCConfig`
                    device=None): # optional device to move the networks to
     "The generator, discriminator and encoder `(G, D, E)` described by `cfg`; E's first `cfg.n_shared` blocks are D's."
     nc = cfg.n_clusters if cfg.conditional_d else None
+    ng = cfg.n_clusters if getattr(cfg, 'prior', 'gmm') == 'gmm' else None     # AIM (N(0, I) prior): G(z) without classes
     if cfg.arch == 'mlp':
-        G = MLPGenerator(cfg.n_clusters, cfg.latent_dim, cfg.data_dim, cfg.hidden)
+        G = MLPGenerator(ng, cfg.latent_dim, cfg.data_dim, cfg.hidden)
         D = MLPDiscriminator(cfg.data_dim, cfg.hidden, nc)
         E = MLPEncoder(cfg.latent_dim, cfg.data_dim, cfg.hidden, shared=D.blocks[:cfg.n_shared])
     elif cfg.arch == 'resnet':
-        G = Generator(cfg.n_clusters, cfg.latent_dim, cfg.ch, cfg.img_channels, cfg.img_size, cfg.conditioning)
+        G = Generator(ng, cfg.latent_dim, cfg.ch, cfg.img_channels, cfg.img_size, cfg.conditioning, getattr(cfg, 'upsample', 'bilinear'))
         D = Discriminator(cfg.ch, cfg.img_channels, cfg.img_size, nc)
-        E = Encoder(cfg.latent_dim, cfg.ch, cfg.img_channels, cfg.img_size, shared=D.blocks[:cfg.n_shared])
+        E = Encoder(cfg.latent_dim, cfg.ch, cfg.img_channels, cfg.img_size, shared=D.blocks[:cfg.n_shared],
+                    plan=ENC_PLANS[getattr(cfg, 'enc_plan', 'paper')])
         if cfg.channels_last: G, D, E = (m.to(memory_format=torch.channels_last) for m in (G, D, E))
     else: raise ValueError(f"build_networks: cfg.arch must be 'resnet' or 'mlp', got {cfg.arch!r}")
     if device is not None: G, D, E = (m.to(device) for m in (G, D, E))

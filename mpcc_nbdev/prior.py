@@ -13,8 +13,7 @@ from fastcore.basics import store_attr, patch
 __all__ = ['GMMPrior', 'NormalPrior']
 
 # %% ../nbs/01_prior.ipynb #767e2706
-_SIGMA_MODES = ('clamp', 'offset')
-_LOGVAR_INIT = dict(clamp=0., offset=1.)   # clamp: sigma=1 (paper); offset: log-variance 1.0 (authors' code)
+_SIGMA_MODES = ('project', 'clamp', 'offset')
 
 def _pos_int(v, name, minimum=1):
     "`v` as an int >= `minimum`, or a ValueError naming `name`."
@@ -54,19 +53,22 @@ class GMMPrior(nn.Module):
                  latent_dim:int,            # J, dimension of z
                  sigma_min:float=0.5,       # lower bound of every standard deviation (Sec. 5.3)
                  learn_weights:bool=False,  # learn phi = softmax(logits); default fixes phi_k = 1/K (paper)
-                 sigma_mode:str='clamp'):   # 'clamp' (paper): max(sigma_raw, sigma_min); 'offset' (authors): sigma_raw + sigma_min
+                 sigma_mode:str='project',  # 'project' (paper), 'clamp' (dead zone) or 'offset' (authors' code), see above
+                 logvar_init:float=0.):     # initial log-variance (0: sigma = 1; the authors' code: 1.0)
         super().__init__()
         n_clusters, latent_dim = _pos_int(n_clusters, 'n_clusters'), _pos_int(latent_dim, 'latent_dim')
-        try: s = float(sigma_min)
-        except (TypeError, ValueError): s = float('nan')
+        try: s, l0 = float(sigma_min), float(logvar_init)
+        except (TypeError, ValueError): s, l0 = float('nan'), float('nan')
         if not (math.isfinite(s) and s > 0): raise ValueError(f"`sigma_min` must be a finite number > 0, got {sigma_min!r}")
+        if not math.isfinite(l0): raise ValueError(f"`logvar_init` must be a finite number, got {logvar_init!r}")
         sigma_min = s
         if sigma_mode not in _SIGMA_MODES:
             raise ValueError(f"`sigma_mode` must be one of {_SIGMA_MODES}, got {sigma_mode!r}")
         learn_weights = bool(learn_weights)
         store_attr('n_clusters,latent_dim,sigma_min,learn_weights,sigma_mode')
+        if sigma_mode == 'project': l0 = max(l0, 2 * math.log(sigma_min))   # start inside the feasible set
         self.mu = nn.Parameter(nn.init.orthogonal_(torch.empty(n_clusters, latent_dim)))
-        self.logvar = nn.Parameter(torch.full((n_clusters, latent_dim), _LOGVAR_INIT[sigma_mode]))
+        self.logvar = nn.Parameter(torch.full((n_clusters, latent_dim), l0))
         if learn_weights: self.logits = nn.Parameter(torch.zeros(n_clusters))
         else: self.register_parameter('logits', None)
 
@@ -82,14 +84,15 @@ def means(self:GMMPrior):
 
 @patch(as_prop=True)
 def sigmas(self:GMMPrior):
-    "(K, J) standard deviations used for sampling, all >= sigma_min."
+    "(K, J) standard deviations used for sampling, all >= sigma_min ('project': once `project_` has run)."
     s = torch.exp(0.5 * self.logvar)
+    if self.sigma_mode == 'project': return s
     return s.clamp(min=self.sigma_min) if self.sigma_mode == 'clamp' else s + self.sigma_min
 
 @patch(as_prop=True)
 def membership_sigmas(self:GMMPrior):
     "(K, J) standard deviations of the Gaussians in q(y|z) (Eq. 9)."
-    if self.sigma_mode == 'clamp': return self.sigmas
+    if self.sigma_mode != 'offset': return self.sigmas
     return torch.sqrt(torch.exp(self.logvar) + self.sigma_min**2)
 
 @patch(as_prop=True)
@@ -98,6 +101,19 @@ def weights(self:GMMPrior):
     if self.logits is None:
         return torch.full((self.n_clusters,), 1 / self.n_clusters, device=self.mu.device, dtype=self.mu.dtype)
     return torch.softmax(self.logits, 0)
+
+# %% ../nbs/01_prior.ipynb #86a06b70
+@patch
+@torch.no_grad()
+def project_(self:GMMPrior):
+    "'project' mode: clip every log-variance to >= 2 log sigma_min in place (other modes: nothing); returns self."
+    if self.sigma_mode == 'project': self.logvar.clamp_(min=2 * math.log(self.sigma_min))
+    return self
+
+@patch
+def register_projection(self:GMMPrior, opt:torch.optim.Optimizer): # an optimiser that moves this prior
+    "Call `project_` after every `opt.step()` (a step post-hook); returns the hook's removable handle."
+    return opt.register_step_post_hook(lambda o, args, kwargs: self.project_())
 
 # %% ../nbs/01_prior.ipynb #7ba52ce5
 @patch
@@ -139,7 +155,7 @@ def forward(self:GMMPrior, z:torch.Tensor): # (n, J) latent codes
 def loss(self:GMMPrior):
     "L_p of Eq. 10: sum_k phi_k [log phi_k - 1/J sum_j (1/2 + 1/2 log 2 pi sigma_kj^2)], a scalar to minimise."
     if self.sigma_mode == 'clamp': logvar = self.logvar.clamp(min=2 * math.log(self.sigma_min))
-    else: logvar = self.logvar                    # authors' code: the entropy ignores the offset
+    else: logvar = self.logvar                    # 'project': sigma^2 = e^l itself; 'offset' (authors): ignores the offset
     h = 0.5 + 0.5 * (math.log(2 * math.pi) + logvar)   # entropy of each N(0, sigma_kj^2)
     if self.logits is None: phi, log_phi = self.weights, -math.log(self.n_clusters)
     else: phi, log_phi = self.weights, torch.log_softmax(self.logits, 0)   # finite even where phi underflows

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_train.ipynb #c1b12564
 from __future__ import annotations
-import os, sys, json, time, copy, random, platform, contextlib
+import os, sys, json, time, copy, random, platform, contextlib, dataclasses
 from pathlib import Path
 import numpy as np
 import torch
@@ -18,12 +18,14 @@ from .config import MPCCConfig, PRESETS, preset as make_preset
 from .prior import GMMPrior, NormalPrior
 from .losses import d_hinge_loss, g_hinge_loss, encoder_nll, membership_ce
 from .networks import build_networks
-from .data import ImageData, DeviceSampler, load_dataset
+from .data import ImageData, DeviceSampler, load_dataset, check_inference_input, count_nonfinite
+from .runs import (RunLock, RESUMABLE, claim_out_dir, atomic_write, WriteFailed, repair_run_dir, resume_changes, note,
+                             log_event, append_jsonl, fsync_path, checkpoint_iteration, check_run_dir, check_threads, read_log)
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
-__all__ = ['MIXTURE2D_KW', 'resolve_device', 'seed_everything', 'get_rng_state', 'set_rng_state', 'build_prior',
-           'DivergenceError', 'Trainer', 'load_checkpoint', 'plot_toy_latent', 'mpcc_train']
+__all__ = ['resolve_device', 'has_bf16_units', 'resolve_precision', 'seed_everything', 'get_rng_state', 'set_rng_state',
+           'build_prior', 'DivergenceError', 'fit_point_scaler', 'Trainer', 'load_checkpoint', 'plot_toy_latent']
 
 # %% ../nbs/06_train.ipynb #d65ae73b
 def resolve_device(name:str='auto'): # 'auto' (cuda when available), 'cpu', 'cuda', 'cuda:1', ...
@@ -35,6 +37,26 @@ def resolve_device(name:str='auto'): # 'auto' (cuda when available), 'cpu', 'cud
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f"device={name!r} but CUDA is not available here: use device='cpu' or 'auto'")
     return dev
+
+def _cpu_has_bf16_units():
+    "AMX or AVX-512-BF16 on this CPU, and torch/oneDNN allowed to use AVX-512 (ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA)."
+    c = torch.cpu
+    units = getattr(c, '_is_amx_tile_supported', lambda: False)() or getattr(c, '_is_avx512_bf16_supported', lambda: False)()
+    isa = os.environ.get('ONEDNN_MAX_CPU_ISA', 'ALL').upper()
+    return bool(units) and torch.backends.cpu.get_cpu_capability().startswith('AVX512') and not isa.startswith(('SSE', 'AVX2', 'AVX_'))
+
+def has_bf16_units(device) -> bool: # a `torch.device` (or its name)
+    "Whether `device` has native bf16 matrix units: CUDA compute capability >= 8.0, or a CPU with AMX or AVX-512-BF16."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.get_device_capability(device) >= (8, 0)
+    return device.type == 'cpu' and _cpu_has_bf16_units()
+
+def resolve_precision(precision:str, # 'auto', 'fp32' or 'bf16'
+                      device) -> str: # the device the run trains on
+    "The precision a run uses: 'auto' is 'bf16' where `has_bf16_units(device)`, else 'fp32'; others as given."
+    if precision not in ('auto', 'fp32', 'bf16'): raise ValueError(f"precision={precision!r}: use 'auto', 'fp32' or 'bf16'")
+    if precision != 'auto': return precision
+    return 'bf16' if has_bf16_units(device) else 'fp32'
 
 # %% ../nbs/06_train.ipynb #9eeb1ffa
 def seed_everything(seed:int): # seeds torch (CPU and CUDA), Python `random` and numpy
@@ -57,11 +79,11 @@ def set_rng_state(s:dict): # as returned by `get_rng_state`
     np.random.set_state(('MT19937', nkeys.numpy().astype(np.uint32), pos, has_g, cached))
 
 # %% ../nbs/06_train.ipynb #8cc27f3f
-def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`
+def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`, `logvar_init`
     "p(y) p(z|y): the GMM of MPCC, or N(0, I) for the AIM baseline."
     if cfg.prior == 'normal': return NormalPrior(cfg.latent_dim)
     return GMMPrior(cfg.n_clusters, cfg.latent_dim, sigma_min=cfg.sigma_min,
-                    learn_weights=cfg.learn_weights, sigma_mode=cfg.sigma_mode)
+                    learn_weights=cfg.learn_weights, sigma_mode=cfg.sigma_mode, logvar_init=cfg.logvar_init)
 
 def _adam(params, cfg, lr, device):
     "Adam with the config's betas and eps; fused kernels on CPU and CUDA."
@@ -71,17 +93,9 @@ def _adam(params, cfg, lr, device):
 class DivergenceError(RuntimeError):
     "Training produced a non-finite loss or parameter; the message names the phase and the iteration."
 
-_RUN_FILES = ('checkpoint.pt', 'log.jsonl', 'config.json', 'versions.json', 'results.json')
 def _claim_out_dir(d:Path, overwrite:bool):
-    "Create run directory `d`; refuse (FileExistsError) one that holds an earlier run unless `overwrite`."
-    found = [f for f in _RUN_FILES if (d/f).exists()] + sorted(p.name for p in (d/'samples').glob('*.png'))
-    if found and not overwrite:
-        raise FileExistsError(f"out_dir {d} holds an earlier run ({', '.join(found[:3])}): resume it with "
-                              f"Trainer.load('{d/'checkpoint.pt'}') (mpcc_train --resume), pass overwrite=True "
-                              f"(mpcc_train --overwrite) to replace it, or choose another out_dir")
-    for f in _RUN_FILES: (d/f).unlink(missing_ok=True)
-    for p in (d/'samples').glob('*.png'): p.unlink()
-    d.mkdir(parents=True, exist_ok=True)
+    "Lock run directory `d` for this process and clear it (see `runs.claim_out_dir`); returns the `RunLock`."
+    return claim_out_dir(d, overwrite)
 
 # %% ../nbs/06_train.ipynb #157c8a15
 def _check_data(cfg, data):
@@ -92,13 +106,22 @@ def _check_data(cfg, data):
     if tuple(data.x.shape[1:]) != want:
         raise ValueError(f"data {data.name!r} has samples of shape {tuple(data.x.shape[1:])} but the config expects {want}: "
                          f"choose the preset of this dataset or set img_channels/img_size/data_dim")
-
-MIXTURE2D_KW = dict(std=0.5)   # toy data at the scale of the latent space (see "Tests on a 2-D mixture")
+    if cfg.batch_size > len(data):
+        raise ValueError(f"batch_size={cfg.batch_size} is larger than the dataset {data.name!r} ({len(data)} samples): "
+                         f"set batch_size to at most {len(data)}")
 
 def _load_cfg_data(cfg, root=None, download=False):
-    "The dataset `cfg.dataset` (for 'mixture2d': `cfg.n_clusters` components, `MIXTURE2D_KW`)."
-    kw = dict(n_components=cfg.n_clusters, **MIXTURE2D_KW) if cfg.dataset == 'mixture2d' else {}
-    return load_dataset(cfg.dataset, root=root, download=download, **kw)
+    "The part `cfg.split` of dataset `cfg.dataset` (for 'mixture2d': `cfg.n_clusters` components)."
+    kw = dict(n_components=cfg.n_clusters) if cfg.dataset == 'mixture2d' else {}
+    return load_dataset(cfg.dataset, root=root, split=cfg.split, download=download, **kw)
+
+def fit_point_scaler(x:torch.Tensor, # (N, D) training points
+                     scale:float): # target standard deviation of every feature
+    "(loc, mult) such that (x - loc) * mult has mean 0 and std `scale` in every feature (constant features: mult = scale)."
+    x = x.double()
+    sd = x.std(0, unbiased=False)
+    sd = torch.where(sd > 1e-12 * x.abs().amax(0).clamp(min=1e-300), sd, torch.ones_like(sd))
+    return x.mean(0).float(), (scale / sd).float()
 
 # %% ../nbs/06_train.ipynb #3e25e2f7
 class Trainer:
@@ -116,11 +139,13 @@ class Trainer:
         cfg.validate(); _check_data(cfg, data)
         self.cfg, self.data, self.progress, self.device = cfg, data, progress, resolve_device(cfg.device)
         self.out_dir = None if out_dir is None else Path(out_dir)
-        if self.out_dir is not None: _claim_out_dir(self.out_dir, overwrite)
+        self._lock = None if self.out_dir is None else _claim_out_dir(self.out_dir, overwrite)
         self._tb = _tb_writer(self.out_dir, tensorboard)
         seed_everything(cfg.seed)
+        cfg = self.cfg = cfg.replace(precision=resolve_precision(cfg.precision, self.device))   # never 'auto' from here on
         self._build()
-        self.it, self.history, self.sampler, self._standing_at = 0, [], None, None
+        self.it, self.history, self.sampler, self._standing_at, self.scaler = 0, [], None, None, None
+        if data is not None: self._fit_scaler(data)
         if self.out_dir is not None: self._write_side_files()
 
 # %% ../nbs/06_train.ipynb #107b2bd5
@@ -139,6 +164,7 @@ def _build(self:Trainer):
     self.opt_D = _adam(self.D.parameters(), cfg, cfg.lr, dev)
     self.opt_E = _adam(self.E.parameters(), cfg, cfg.lr, dev)
     self.opt_P = _adam(pp, cfg, cfg.lr_prior, dev) if pp else None   # line 26 (and line 17 for 'authors')
+    for o in ((self.opt_G, self.opt_P) if pp else ()): self.prior.register_projection(o)   # sigma >= sigma_min ('project')
     self._G, self._D, self._E = (torch.compile(m) if cfg.compile else m for m in (self.G, self.D, self.E))
     self._ema = (list(self.G_ema.parameters()), list(self.G.parameters()), list(self.G_ema.buffers()), list(self.G.buffers()))
     self._rng_devices = list(range(torch.cuda.device_count())) if dev.type == 'cuda' else []
@@ -150,14 +176,28 @@ def _autocast(self:Trainer):
     return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == 'bf16')
 
 @patch
+def _fit_scaler(self:Trainer, data:ImageData):
+    "Fit the standardisation of point data (arch='mlp', `point_scale` > 0) on the training data; images: none."
+    if self.cfg.arch != 'mlp' or not self.cfg.point_scale: return
+    loc, mult = fit_point_scaler(data.x, self.cfg.point_scale)
+    self.scaler = dict(loc=loc.to(self.device), mult=mult.to(self.device))
+
+@patch
+def _to_model(self:Trainer, x): return x if self.scaler is None else (x - self.scaler['loc']) * self.scaler['mult']
+@patch
+def _from_model(self:Trainer, x): return x if self.scaler is None else x / self.scaler['mult'] + self.scaler['loc']
+
+@patch
 def _need_data(self:Trainer):
     "The `DeviceSampler` of the training data (loading `cfg.dataset` if no data were given)."
     if self.sampler is not None: return self.sampler
     if self.data is None: self.data = _load_cfg_data(self.cfg)
     _check_data(self.cfg, self.data)
+    if self.scaler is None: self._fit_scaler(self.data)
     if self.cfg.conditional_d and self.data.y is None:
         raise ValueError("conditional_d=True is the supervised variant: it needs labelled data (data.y), or set conditional_d=False")
-    self.sampler = DeviceSampler(self.data, self.cfg.batch_size, self.device)
+    x = self.data.x if self.scaler is None else self._to_model(self.data.x.to(self.device)).cpu()
+    self.sampler = DeviceSampler(dataclasses.replace(self.data, x=x), self.cfg.batch_size, self.device)
     g = torch.Generator().manual_seed(self.cfg.seed)        # a fixed subset of real data for the logs
     self._log_idx = torch.randperm(len(self.data), generator=g)[:2000]
     return self.sampler
@@ -260,18 +300,19 @@ def _eval_mode(*ms):
 @patch
 def _batches(self:Trainer, x, bs:int):
     "Chunks of `x` (a tensor or ImageData) as float32 on the device, channels_last for images."
+    x = check_inference_input(x, self.cfg)   # non-finite refused; uint8 pixels -> [-1, 1]; other ranges refused
     x = x.x if isinstance(x, ImageData) else torch.as_tensor(x)
     for i in range(0, len(x), bs):
         b = x[i:i+bs].to(self.device, torch.float32)
-        yield b.contiguous(memory_format=self._fmt) if b.ndim == 4 else b
+        yield b.contiguous(memory_format=self._fmt) if b.ndim == 4 else self._to_model(b)
 
 # %% ../nbs/06_train.ipynb #ec94ed91
 @patch
 @torch.no_grad()
 def encode(self:Trainer, x, # images N×C×H×W in [-1, 1] (points N×D for the MLP), or an ImageData
            bs:int=500): # batch size
-    "Encoder means mu(x) of q(z|x), (N, J) float32 on the CPU."
-    with _eval_mode(self.E), self._autocast():
+    "Encoder means mu(x) of q(z|x), (N, J) float32 on the CPU, computed in fp32 (outside autocast)."
+    with _eval_mode(self.E):
         out = [self.E(b)[0].float().cpu() for b in self._batches(x, bs)]
     return torch.cat(out) if out else torch.zeros(0, self.cfg.latent_dim)
 
@@ -296,7 +337,7 @@ def standing_stats(self:Trainer, passes:int|None=None): # forward passes; None: 
     moms = [m.momentum for m in bns]
     for m in bns: m.reset_running_stats(); m.momentum = None; m.train()
     try:
-        with torch.random.fork_rng(devices=self._rng_devices), self._autocast():
+        with torch.random.fork_rng(devices=self._rng_devices):   # fp32, like all inference
             torch.manual_seed(self.cfg.seed + 1)
             for _ in range(passes):
                 y, z = self.prior.sample(self.cfg.batch_size)
@@ -320,13 +361,13 @@ def sample(self:Trainer, n:int, # number of samples
            y=None, # cluster(s): None (drawn from p(y)), an int, or n labels
            bs:int=500, # batch size
            return_y:bool=False): # also return the cluster labels
-    "Samples x~ = G_ema(z, y), z ~ p(z|y), with standing statistics; float32 on the CPU."
+    "Samples x~ = G_ema(z, y), z ~ p(z|y), with standing statistics; computed in fp32, returned on the CPU."
     if self._standing_at != self.it: self.standing_stats()
     y, xs, ys = self._labels(n, y), [], []
     for i in range(0, n, bs):
         m = min(bs, n - i)
         yb, z = self.prior.sample(m, None if y is None else y[i:i+m].to(self.device))
-        with self._autocast(): xs.append(self.G_ema(z, yb).float().cpu())
+        xs.append(self._from_model(self.G_ema(z, yb)).float().cpu())
         ys.append(yb.cpu())
     x, y = (torch.cat(xs), torch.cat(ys)) if xs else (torch.zeros(0), torch.zeros(0, dtype=torch.long))
     return (x, y) if return_y else x
@@ -335,12 +376,12 @@ def sample(self:Trainer, n:int, # number of samples
 @torch.no_grad()
 def reconstruct(self:Trainer, x, # images (or points), or an ImageData
                 bs:int=500): # batch size
-    "x_hat = G_ema(mu(x), argmax_k q(k|mu(x))): encoder mean, its cluster, the EMA generator; float32 on the CPU."
+    "x_hat = G_ema(mu(x), argmax_k q(k|mu(x))): encoder mean, its cluster, the EMA generator; fp32, on the CPU."
     if self._standing_at != self.it: self.standing_stats()
     out = []
     for mu in self.encode(x, bs).split(bs):
         mu = mu.to(self.device)
-        with self._autocast(): out.append(self.G_ema(mu, self.prior.log_membership(mu).argmax(1)).float().cpu())
+        out.append(self._from_model(self.G_ema(mu, self.prior.log_membership(mu).argmax(1))).float().cpu())
     return torch.cat(out) if out else torch.zeros(0)
 
 # %% ../nbs/06_train.ipynb #5677d86e
@@ -366,7 +407,7 @@ def log_stats(self:Trainer):
 # %% ../nbs/06_train.ipynb #abd82e5f
 @patch
 def _check_finite(self:Trainer, bad:torch.Tensor): # per loss: first iteration with a non-finite value, or -1
-    "Raise DivergenceError naming the first phase and iteration whose loss was NaN/inf."
+    "Raise DivergenceError naming the first phase and iteration whose loss was NaN/inf, and its likely cause."
     bad = bad.tolist()
     hits = [(it, i) for i, it in enumerate(bad) if it >= 0]
     if not hits: return
@@ -374,12 +415,21 @@ def _check_finite(self:Trainer, bad:torch.Tensor): # per loss: first iteration w
     ck = self.out_dir/'checkpoint.pt' if self.out_dir is not None else None
     keep = f"; the last good checkpoint {ck} (iteration {_ckpt_it(ck)}) is kept" if ck is not None and ck.exists() else ""
     raise DivergenceError(f"training diverged: non-finite {self.losses[i]} in the {self.phases[i]} at iteration {it}{keep}. "
-                          f"Lower lr/lr_prior or use precision='fp32'")
+                          f"{self._divergence_cause()}")
+
+@patch
+def _divergence_cause(self:Trainer):
+    "What to tell about a divergence: non-finite training data if there are any, else the optimisation (and bf16)."
+    x = None if self.sampler is None else self.sampler.x
+    n, first = count_nonfinite(x) if x is not None else (0, None)
+    if n: return (f"The training data hold {n} non-finite values (NaN/inf), the first in sample {first[0]}: they reached the "
+                  f"networks (the data were changed after they were checked). Replace or drop those samples")
+    if self.cfg.precision == 'bf16': return "Lower lr/lr_prior or use precision='fp32'"
+    return "The data are finite and the run is fp32: lower lr/lr_prior (or check a custom change to the model)"
 
 def _ckpt_it(path):
-    "Iteration stored in the side file results.json next to checkpoint `path`, or '?'."
-    try: return json.loads((Path(path).parent/'results.json').read_text())['it']
-    except Exception: return '?'
+    "Iteration stored in checkpoint `path` (read memory-mapped), or '?'."
+    return checkpoint_iteration(path)
 
 def _tb_writer(out_dir, on:bool):
     "A TensorBoard SummaryWriter in `out_dir/tb`, or None."
@@ -393,11 +443,11 @@ def _tb_writer(out_dir, on:bool):
 @patch
 def _log(self:Trainer, acc:torch.Tensor, n:int, dt:float): # summed losses, iterations in the window, seconds
     "Append one log record (history, JSONL, TensorBoard) and return it."
-    rec = dict(it=self.it, it_per_s=round(n / max(dt, 1e-9), 3),
+    first = {} if self.history else dict(precision=self.cfg.precision, device=str(self.device))   # said once, up front
+    rec = dict(it=self.it, **first, it_per_s=round(n / max(dt, 1e-9), 3),
                **{k: v for k, v in zip(self.losses, (acc / max(n, 1)).tolist())}, **self.log_stats())
     self.history.append(rec)
-    if self.out_dir is not None:
-        with open(self.out_dir/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
+    if self.out_dir is not None: append_jsonl(self.out_dir/'log.jsonl', rec)   # one write: a kill leaves at most a partial last line
     if self._tb is not None:
         for k, v in rec.items():
             if isinstance(v, float): self._tb.add_scalar(k, v, self.it)
@@ -424,13 +474,11 @@ _PARTS = ('G', 'D', 'E', 'prior', 'G_ema', 'opt_G', 'opt_D', 'opt_E')
 def _versions():
     "Versions of what produced a checkpoint."
     return dict(mpcc_nbdev=str(mpcc_nbdev.__version__), torch=str(torch.__version__), numpy=str(np.__version__),
-                python=platform.python_version())
+                python=platform.python_version(), cpu_capability=torch.backends.cpu.get_cpu_capability())
 
 def _atomic_write(path:Path, write):
-    "Call `write(f)` on a temporary file beside `path`, fsync it, then rename it over `path`."
-    tmp = path.with_name(path.name + '.tmp')
-    with open(tmp, 'wb') as f: write(f); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
+    "Call `write(f)` on a temporary file beside `path`, fsync it, then rename it over `path` (see `runs.atomic_write`)."
+    atomic_write(path, write)
 
 # %% ../nbs/06_train.ipynb #c631bb1f
 @patch
@@ -440,7 +488,8 @@ def state_dict(self:Trainer) -> dict:
                 G=self.G.state_dict(), D=self.D.state_dict(), E=self.E.state_dict(), prior=self.prior.state_dict(),
                 G_ema=self.G_ema.state_dict(), opt_G=self.opt_G.state_dict(), opt_D=self.opt_D.state_dict(),
                 opt_E=self.opt_E.state_dict(), opt_P=None if self.opt_P is None else self.opt_P.state_dict(),
-                rng=get_rng_state(), history=json.dumps(self.history))
+                rng=get_rng_state(), history=json.dumps(self.history),
+                scaler=None if self.scaler is None else {k: v.cpu() for k, v in self.scaler.items()})
 
 @patch
 def load_state_dict(self:Trainer, s:dict): # from `state_dict` (same config)
@@ -449,6 +498,7 @@ def load_state_dict(self:Trainer, s:dict): # from `state_dict` (same config)
     for k in ('opt_G', 'opt_D', 'opt_E', 'opt_P'):
         if getattr(self, k) is not None: getattr(self, k).load_state_dict(s[k])
     self.it, self.history, self._standing_at = int(s['it']), json.loads(s['history']), None
+    if s.get('scaler') is not None: self.scaler = {k: v.to(self.device) for k, v in s['scaler'].items()}
     set_rng_state(s['rng'])
     return self
 
@@ -462,17 +512,23 @@ def _write_side_files(self:Trainer, results:dict|None=None):
 
 @patch
 def save(self:Trainer, path=None): # file to write; None: `out_dir/checkpoint.pt`
-    "Write a checkpoint atomically (temporary file + rename), after checking all parameters are finite."
+    "Write a checkpoint crash-consistently: log synced first, checkpoint via temporary file + rename, then results.json."
     if path is None and self.out_dir is None: raise ValueError("save() needs a path, or a Trainer with an out_dir")
     path = Path(path) if path is not None else self.out_dir/'checkpoint.pt'
     for name in ('G', 'D', 'E', 'prior'):
         ps = list(getattr(self, name).parameters())
         if ps and not torch.stack([torch.isfinite(p).all() for p in ps]).all():
             raise DivergenceError(f"parameters of {name} are not finite at iteration {self.it}: refusing to save {path}")
+    in_run = self.out_dir is not None and path.parent.resolve() == self.out_dir.resolve()
+    if in_run: self._own_out_dir(); fsync_path(self.out_dir/'log.jsonl')   # 1. the records the checkpoint covers
     path.parent.mkdir(parents=True, exist_ok=True)
     state = self.state_dict()
-    _atomic_write(path, lambda f: torch.save(state, f))
-    if self.out_dir is not None and path.parent == self.out_dir:
+    try: _atomic_write(path, lambda f: torch.save(state, f))               # 2. the checkpoint
+    except WriteFailed as e:
+        prev = f"the previous checkpoint (iteration {_ckpt_it(path)}) is intact" if path.exists() else "there was no earlier checkpoint"
+        raise WriteFailed(f"saving the checkpoint of iteration {self.it} failed: {e}; {prev}. Free disk space "
+                          f"(or choose another out_dir) and resume") from e
+    if in_run:                                                              # 3. what names it
         self._write_side_files(dict(it=self.it, checkpoint=path.name, last_log=self.history[-1] if self.history else None))
     return path
 
@@ -498,28 +554,103 @@ def load(cls:Trainer, path, # checkpoint written by `Trainer.save`
          out_dir=None, # run directory to continue in; None: the checkpoint's folder
          device:str|None=None, # override the config's device, e.g. 'cpu' for a GPU checkpoint
          progress:bool=True): # progress bar in `fit`
-    "A Trainer restored from a checkpoint, ready to continue exactly where it stopped."
+    "A Trainer restored from a checkpoint, ready to continue exactly where it stopped (see also `Trainer.resume`)."
     s = load_checkpoint(path)
     cfg = MPCCConfig.from_json(s['config'])
     if device is not None: cfg = cfg.replace(device=device)
+    return cls._from_state(s, cfg, data, progress, path, out_dir)
+
+@patch(cls_method=True)
+def _from_state(cls:Trainer, s, cfg, data, progress, path, out_dir=None):
+    "A Trainer built from `cfg` with the state `s` of checkpoint `path`; its run directory is locked when it first writes."
     t = cls(cfg, data, progress=progress)
     try: t.load_state_dict(s)
     except (RuntimeError, KeyError, ValueError) as e:
         raise ValueError(f"checkpoint {path} does not match its own config ({type(e).__name__}: {str(e)[:200]})") from e
     t.out_dir = Path(out_dir) if out_dir is not None else Path(path).parent
+    t._ckpt_name = Path(path).name if t.out_dir.resolve() == Path(path).parent.resolve() else None
     return t
+
+@patch
+def _own_out_dir(self:Trainer, lock:RunLock|None=None): # a lock of out_dir already taken, or None
+    "Before the first write: lock out_dir for this process and, for a loaded run, cut its files back to the checkpoint."
+    if self.out_dir is None or getattr(self, '_lock', None) is not None: return
+    self.out_dir.mkdir(parents=True, exist_ok=True)
+    self._lock = lock or RunLock(self.out_dir)
+    if self._lock.note: note(self._lock.note)
+    done = repair_run_dir(self.out_dir, self.it, self.history, getattr(self, '_ckpt_name', None))
+    for msg in done: note(f"{self.out_dir}: {msg}")
+    if done or self._lock.note: log_event(self.out_dir, 'repair', it=self.it, repairs=done, lock=self._lock.note)
+
+# %% ../nbs/06_train.ipynb #2fb5d397
+def _saved_config_file(d:Path, cfg:MPCCConfig):
+    "Check `d/config.json` against the checkpoint's config: ValueError naming the file when corrupt or edited."
+    p = d/'config.json'
+    if not p.exists(): return
+    try: saved = json.loads(p.read_text())
+    except (ValueError, OSError) as e:
+        raise ValueError(f"{p} is corrupt ({e}): the checkpoint holds the run's config, so delete {p} and resume again "
+                         f"(it is rewritten from the checkpoint)") from e
+    diff = {k for k, v in json.loads(cfg.to_json()).items() if saved.get(k) != v and k not in RESUMABLE} if isinstance(saved, dict) else {'?'}
+    if diff:
+        raise ValueError(f"{p} differs from the checkpoint's config in {', '.join(sorted(diff))}: a resume keeps the checkpoint's "
+                         f"config; pass the changes a resume allows as arguments (e.g. n_iters=...), start a new run for "
+                         f"others, or delete {p} to have it rewritten")
+
+@patch(cls_method=True)
+def resume(cls:Trainer, out_dir, # run directory holding checkpoint.pt
+           data=None, # ImageData, a function cfg -> ImageData, or None (the config's dataset, loaded when needed)
+           progress:bool=True, # progress bar in `fit`
+           tensorboard:bool=False, # also log to TensorBoard in `out_dir/tb`
+           **changes): # what a resume may change: n_iters, ckpt_every, log_every, sample_every, device, threads
+    "Continue the run in `out_dir` from its checkpoint; anything but the changes a resume allows is refused."
+    d = check_run_dir(out_dir)
+    ck = d/'checkpoint.pt'
+    if not d.is_dir(): raise FileNotFoundError(f"out_dir {d} does not exist: there is no run to resume; start a new run without resume")
+    if not ck.exists():
+        side = [p.name for p in d.iterdir() if p.name not in ('run.lock', 'events.jsonl')]
+        why = (f"the run there was stopped before its first checkpoint ({', '.join(sorted(side)[:3])}); start it again without resume "
+               f"(its side files are replaced without overwrite=True)") if side else "start a new run there"
+        raise FileNotFoundError(f"out_dir {d} holds no checkpoint to resume: {why}")
+    s = load_checkpoint(ck)
+    saved = MPCCConfig.from_json(s['config'])
+    _saved_config_file(d, saved)
+    cfg, applied = resume_changes(saved, changes)
+    if 'threads' in applied: torch.set_num_threads(applied['threads'][1])
+    lock = RunLock(d)                                  # before anything is changed on disk
+    t = cls._from_state(s, cfg, data(cfg) if callable(data) else data, progress, ck)
+    t._own_out_dir(lock)
+    t._tb = _tb_writer(d, tensorboard)
+    if applied: note(f"resuming {d} at iteration {t.it} with " + ', '.join(f"{k}: {a} -> {b}" for k, (a, b) in applied.items()))
+    log_event(d, 'resume', it=t.it, applied=applied)
+    t._write_side_files()
+    if cfg.n_iters <= t.it: note(f"the run in {d} is at iteration {t.it} and n_iters={cfg.n_iters}: nothing to train; pass a larger n_iters to continue")
+    return t
+
+@patch
+def close(self:Trainer):
+    "Give up the run directory's lock (and close TensorBoard): another process may then resume the run."
+    if getattr(self, '_lock', None) is not None: self._lock.release(); self._lock = None
+    if self._tb is not None: self._tb.close()
+    return self
 
 # %% ../nbs/06_train.ipynb #0ef087d2
 @patch
 def fit(self:Trainer, n_iters:int|None=None): # iterations to run now; None: until `cfg.n_iters` in total
     "Run Algorithm 1 with logging, sample sheets, checkpoints and the divergence guard."
-    if n_iters is not None and n_iters < 0: raise ValueError(f"n_iters must be >= 0, got {n_iters}")
+    if n_iters is not None and (isinstance(n_iters, bool) or not isinstance(n_iters, int) or n_iters < 0):
+        raise ValueError(f"n_iters must be an integer >= 0, got {n_iters!r}")
     cfg, target = self.cfg, self.cfg.n_iters if n_iters is None else self.it + n_iters
-    self._need_data()
+    if target <= self.it:
+        if n_iters is None: note(f"nothing to train: the run is at iteration {self.it} and n_iters={cfg.n_iters}")
+        return self
+    self._need_data()                                  # (checks the data, e.g. batch_size <= len(data))
+    self._own_out_dir()
     acc = torch.zeros(len(self.losses), device=self.device)
     bad = torch.full((len(self.losses),), -1, dtype=torch.long, device=self.device)
     n, t0 = 0, time.perf_counter()
-    with tqdm(total=target, initial=self.it, disable=not self.progress, dynamic_ncols=True, mininterval=1) as bar:
+    with tqdm(total=target, initial=self.it, disable=not self.progress, dynamic_ncols=True, mininterval=1,
+              desc=f"MPCC {cfg.name} [{cfg.precision}, {self.device}]") as bar:
         while self.it < target:
             l = self.step()
             acc += l; n += 1
@@ -555,50 +686,3 @@ def plot_toy_latent(trainer:Trainer, x, # samples (or ImageData) to encode
         ax.plot(*m[k, :2], 'k+')
     ax.set_title(f'latent space at iteration {trainer.it}'); ax.set_aspect('equal')
     return ax
-
-# %% ../nbs/06_train.ipynb #bc734b28
-def _train_main(preset, n_iters, out_dir, seed, data_root, download, resume, overwrite, device, precision, overrides,
-                tensorboard, quiet):
-    "The body of `mpcc_train` (errors propagate)."
-    try: over = json.loads(overrides) if overrides else {}
-    except json.JSONDecodeError as e: raise ValueError(f"--overrides must be a JSON object, e.g. '{{\"e_steps\": 1}}': {e}") from e
-    if not isinstance(over, dict): raise ValueError("--overrides must be a JSON object, e.g. '{\"e_steps\": 1}'")
-    over.update({k: v for k, v in dict(seed=seed, device=device, precision=precision, n_iters=n_iters).items() if v is not None})
-    out = Path(out_dir or f"runs/{preset}_seed{over.get('seed', 0)}")
-    if resume:
-        if not (out/'checkpoint.pt').exists(): raise FileNotFoundError(f"--resume: no checkpoint in {out}; start a new run without --resume")
-        cfg = MPCCConfig.load(out/'config.json')
-        data = _load_cfg_data(cfg, data_root, download)
-        t = Trainer.load(out/'checkpoint.pt', data, device=device, progress=not quiet)
-        if n_iters is not None: t.cfg = t.cfg.replace(n_iters=n_iters)
-    else:
-        cfg = make_preset(preset, **over)
-        data = _load_cfg_data(cfg, data_root, download)
-        t = Trainer(cfg, data, out_dir=out, overwrite=overwrite, progress=not quiet, tensorboard=tensorboard)
-    t.fit()
-    res = t.history[-1] if t.history else {}
-    print(json.dumps({k: res[k] for k in ('it', 'purity', 'acc') if k in res}))
-    return t
-
-# %% ../nbs/06_train.ipynb #1033d3ed
-@call_parse
-def mpcc_train(preset:str='mnist5k', # preset: mnist, fmnist, omniglot, cifar10, cifar20, mnist5k, mixture2d
-               n_iters:int=None, # total iterations of Algorithm 1 (default: the preset's)
-               out_dir:str=None, # run directory (default: runs/<preset>_seed<seed>)
-               seed:int=None, # random seed (default: the preset's, 0)
-               data_root:str=None, # dataset directory (default: $MPCC_DATA or ~/.cache/mpcc_nbdev/data)
-               download:store_true=False, # download missing datasets
-               resume:store_true=False, # continue the run in out_dir from its checkpoint
-               overwrite:store_true=False, # replace an earlier run in out_dir
-               device:str=None, # 'auto', 'cpu', 'cuda', 'cuda:N' (default: the preset's, 'auto')
-               precision:str=None, # 'fp32' or 'bf16' (default: the preset's)
-               overrides:str=None, # more config fields as JSON, e.g. '{"e_steps": 1, "lr_prior": 1e-3}'
-               tensorboard:store_true=False, # also log to TensorBoard (needs tensorboard)
-               threads:int=None, # torch CPU threads (default: torch's; on a shared CPU also export OMP_WAIT_POLICY=PASSIVE)
-               quiet:store_true=False): # no progress bar
-    "Train MPCC (Algorithm 1) on a preset's dataset, with checkpoints and logs in out_dir."
-    if threads: torch.set_num_threads(threads)
-    try: _train_main(preset, n_iters, out_dir, seed, data_root, download, resume, overwrite, device, precision,
-                            overrides, tensorboard, quiet)
-    except (ValueError, FileNotFoundError, FileExistsError, ImportError, DivergenceError) as e:
-        sys.exit(f"mpcc_train: error: {' '.join(str(e).split())}")
