@@ -83,7 +83,7 @@ def plot(res, png, budget_s):
     a.set_title(f"mnist5k_cpu, {len(res['seeds'])} seeds (mean ± std)", fontsize=9)
     m, s = np.array([r['purity_mean'] for r in rows]), np.array([r['purity_std'] for r in rows])
     for x, lab, c in ((np.array([r['zen3_s'] for r in rows]), f"Zen 3 equiv. ({res['zen3_factor']}x emulated AVX2)", 'C0'),
-                      (np.array([r['train_s_mean'] for r in rows]), f"measured here ({res['machine']['capability']})", 'C3')):
+                      (np.array([r['train_s_mean'] for r in rows]), f"measured here ({res['machine']['capability']}, shared CPU)", 'C3')):
         b.plot(x, m, c=c, label=lab); b.fill_between(x, m - s, m + s, color=c, alpha=.2)
     b.axvline(budget_s, c='k', ls='--', lw=1); b.axhline(0.9, c='gray', ls=':', lw=1)
     b.set_xlabel('training wall seconds'); b.set_ylabel('purity'); b.set_ylim(0, 1); b.grid(alpha=.3)
@@ -120,7 +120,7 @@ def main(argv=None):
         sweep_cpu.run_train(sa, ['curve'], res, data)
         runs = res.recs + [reused(spec, iters, a.eval_every) for spec in a.reuse]
         runs.sort(key=lambda r: r['seed'])
-    out = dict(setting=over, config=runs[0]['config'], seeds=a.seeds, iters=iters, s_per_it_emulated_avx2=t['s_per_it'],
+    out = dict(setting=over, config=runs[0]['config'], seeds=[r['seed'] for r in runs], iters=iters, s_per_it_emulated_avx2=t['s_per_it'],
                timing=t, zen3_factor=a.zen3_factor, machine=sweep_cpu.machine(),
                summary=summarise(runs, t['s_per_it'], a.zen3_factor), runs=runs)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
