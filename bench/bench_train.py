@@ -69,9 +69,11 @@ def main():
     p.add_argument('--formats', nargs='+', default=['channels_last', 'contiguous'], help="memory formats of images")
     p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: torch default)')
     p.add_argument('--device', default='auto'); p.add_argument('--compile', action='store_true')
+    p.add_argument('--cuda_graphs', action='store_true', help='replay each iteration from a CUDA graph (CUDA only)')
     p.add_argument('--batch_size', type=int, default=None)
     p.add_argument('--overrides', default='{}', help='more config fields as a Python/JSON dict, e.g. \'{"ch": 8}\'')
     a = p.parse_args()
+    if a.cuda_graphs: a.warmup = max(a.warmup, 5)   # 3 eager warm-up steps and the capture stay out of the timing
     if a.threads: torch.set_num_threads(a.threads)
     dev = resolve_device(a.device)
     print(f"torch {torch.__version__}, CPU {cpu_model()!r}, torch CPU capability {torch.backends.cpu.get_cpu_capability()}, "
@@ -81,11 +83,11 @@ def main():
     if dev.type == 'cpu': print(f"fp32 matmul 2048^2: {matmul_gflops():.0f} GFLOP/s (practical peak), load average {os.getloadavg()[0]:.2f}")
     for prec in a.precisions:
         for fmt in a.formats:
-            kw = dict(precision=prec, device=a.device, compile=a.compile, channels_last=fmt == 'channels_last', **eval(a.overrides))
+            kw = dict(precision=prec, device=a.device, compile=a.compile, channels_last=fmt == 'channels_last', cuda_graphs=a.cuda_graphs, **eval(a.overrides))
             if a.batch_size: kw['batch_size'] = a.batch_size
             cfg = preset(a.preset, **kw)
             med, times, t, flops = bench(cfg, a.iters, a.warmup)
-            print(f"{a.preset:9} {prec:4}->{t.cfg.precision:4} {fmt:13} compile={cfg.compile!s:5} batch {cfg.batch_size} "
+            print(f"{a.preset:9} {prec:4}->{t.cfg.precision:4} {fmt:13} compile={cfg.compile!s:5} cuda_graphs={cfg.cuda_graphs!s:5} batch {cfg.batch_size} "
                   f"d/e steps {cfg.d_steps}/{cfg.e_steps}: {med:.3f} s/it (median of {len(times)}; min {min(times):.3f}, "
                   f"max {max(times):.3f}), {1 / med:.2f} it/s, {flops / 1e9:.1f} GFLOP/it, {flops / 1e9 / med:.0f} GFLOP/s, "
                   f"load average {os.getloadavg()[0]:.2f}", flush=True)

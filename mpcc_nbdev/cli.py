@@ -15,7 +15,7 @@ import os
 # %% ../nbs/09_cli.ipynb #ca8a7466
 if 'OMP_WAIT_POLICY' not in os.environ: os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'   # before torch loads libgomp (above)
 
-# %% ../nbs/09_cli.ipynb #927f6db2
+# %% ../nbs/09_cli.ipynb #f40f08ce
 import sys, io, csv, json, math, re, time, warnings, contextlib
 from pathlib import Path
 import numpy as np
@@ -27,9 +27,10 @@ from .data import ImageData, load_folder
 from .train import Trainer, DivergenceError, _load_cfg_data, _atomic_write
 from .metrics import clustering_metrics, predict_all, evaluate, find_inception_weights, INCEPTION_ENV
 from .api import MPCC
-from .runs import cli_wording
+from .runs import cli_wording, check_run_dir, check_threads
+from .parallel import map_processes, trainer_class, is_main_process
 
-# %% ../nbs/09_cli.ipynb #c9e926b0
+# %% ../nbs/09_cli.ipynb #433c7ac3
 class CLIError(ValueError):
     "A bad command-line argument; the message names the flag."
 
@@ -55,22 +56,17 @@ def cli_errors(cmd:str): # the command's name, the prefix of its messages
         sys.exit(f"{cmd}: interrupted{hint.get(cmd, '')}")
     except _USER_ERRORS as e: sys.exit(f"{cmd}: error: {cli_message(e)}")
 
-# %% ../nbs/09_cli.ipynb #bc91b9f6
+# %% ../nbs/09_cli.ipynb #784d69f7
 def set_threads(threads:int|None): # --threads: torch CPU threads, None for torch's default
-    "Apply `--threads` (>= 1)."
-    if threads is None: return
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise CLIError(f"--threads must be an integer >= 1, got {threads!r}")
-    torch.set_num_threads(threads)
+    "Apply `--threads` after `runs.check_threads` (an integer >= 1)."
+    try: threads = check_threads(threads)
+    except ValueError as e: raise CLIError(f"--{e}") from None
+    if threads is not None: torch.set_num_threads(threads)
 
-def check_out_dir(path, flag:str='--out_dir'): # a directory to write into (it need not exist yet)
-    "`path` as a Path, or CLIError when it is a file, lies under a file, or cannot be written."
-    out = Path(path).expanduser()
-    if out.exists() and not out.is_dir(): raise CLIError(f"{flag} {out} is a file, not a directory: choose a directory")
-    base = next(p for p in (out, *out.parents) if p.exists())
-    if not base.is_dir(): raise CLIError(f"{flag} {out} lies under {base}, which is a file: choose a directory")
-    if not os.access(base, os.W_OK | os.X_OK): raise CLIError(f"{flag} {out}: {base} is not writable: choose a directory you can write to")
-    return out
+def check_out_dir(path, flag:str='--out_dir'): # a run directory (it need not exist yet); the flag that named it
+    "`runs.check_run_dir(path)` (not a file, not under a file, writable), its message naming `flag`."
+    try: return check_run_dir(path)
+    except ValueError as e: raise CLIError(re.sub(r'\bout_dir\b', flag, ' '.join(str(e).split()))) from None
 
 # %% ../nbs/09_cli.ipynb #24123fb7
 def json_object(text:str, what:str): # JSON text; `what` names its source in messages
@@ -161,7 +157,7 @@ def show_train_summary(s:dict): # from `train_summary`
     rows.update({k.replace('_', ' '): s[k] for k in ('checkpoint', 'log', 'sample_sheet') if s.get(k)})
     print_table(rows, 'mpcc_train: done')
 
-# %% ../nbs/09_cli.ipynb #68fa50c9
+# %% ../nbs/09_cli.ipynb #88dde3d8
 def _train_main(preset=None, config=None, data=None, data_root=None, split=None, n_iters=None, out_dir=None,
                 seed=None, download=False, resume=False, overwrite=False, device=None, precision=None, overrides=None,
                 tensorboard=False, skip_corrupt=False, quiet=False):
@@ -175,7 +171,7 @@ def _train_main(preset=None, config=None, data=None, data_root=None, split=None,
         root = data_root or info.get('data_root')
         changes = {**(json_object(overrides, '--overrides') if overrides else {}),
                    **{k: v for k, v in dict(flags, preset=preset).items() if v is not None}}
-        t = Trainer.resume(out, lambda cfg: load_run_data(cfg, root, download, skip_corrupt or info.get('skip_corrupt', False)),
+        t = trainer_class().resume(out, lambda cfg: load_run_data(cfg, root, download, skip_corrupt or info.get('skip_corrupt', False)),
                            progress=not quiet, tensorboard=tensorboard, **changes)
         train_data = t.data
     else:
@@ -183,13 +179,13 @@ def _train_main(preset=None, config=None, data=None, data_root=None, split=None,
         cfg = config_from_args(preset or 'mnist5k_cpu', config, overrides, **flags)
         out = check_out_dir(out_dir or f"runs/{cfg.name}_seed{cfg.seed}")
         train_data = load_run_data(cfg, data_root, download, skip_corrupt)
-        t = Trainer(cfg, train_data, out_dir=out, overwrite=overwrite, progress=not quiet, tensorboard=tensorboard)
-        save_data_info(out, data_root, skip_corrupt)
+        t = trainer_class()(cfg, train_data, out_dir=out, overwrite=overwrite, progress=not quiet, tensorboard=tensorboard)
+        if is_main_process(): save_data_info(out, data_root, skip_corrupt)
     t0 = time.perf_counter()
     t.fit()
     return t, train_summary(t, train_data, time.perf_counter() - t0)
 
-# %% ../nbs/09_cli.ipynb #e919ab80
+# %% ../nbs/09_cli.ipynb #6cf7e7e3
 @call_parse
 def mpcc_train(preset:str=None, # (default mnist5k_cpu: 5,000 digits, minutes on a CPU), mnist5k, mnist, fmnist, omniglot, cifar10, cifar20, mixture2d
                config:str=None, # JSON file of config fields over the preset: a run's config.json, or a partial one
@@ -214,7 +210,7 @@ def mpcc_train(preset:str=None, # (default mnist5k_cpu: 5,000 digits, minutes on
         set_threads(threads)
         _, s = _train_main(preset, config, data, data_root, split, n_iters, out_dir, seed, download, resume, overwrite,
                            device, precision, overrides, tensorboard, skip_corrupt, quiet)
-        show_train_summary(s)
+        if is_main_process(): show_train_summary(s)          # torchrun: rank 0 only
 
 # %% ../nbs/09_cli.ipynb #7d46c9a9
 def load_run(run_dir, # an mpcc_train --out_dir
@@ -301,7 +297,7 @@ def mpcc_eval(run_dir:str, # the run directory (an mpcc_train --out_dir)
         show_eval(_eval_main(run_dir, data, data_root, split, inception_weights, n_samples, ref_stats, device, download,
                              skip_corrupt, batch_size, out=out))
 
-# %% ../nbs/09_cli.ipynb #e773fcb1
+# %% ../nbs/09_cli.ipynb #4d97c87d
 def _sheet(x:np.ndarray, ncol:int, path:Path):
     "Write images (N, C, H, W) in [-1, 1] as a PNG grid with white 1-pixel gaps, atomically."
     g = torchvision.utils.make_grid(torch.from_numpy(x).clamp(-1, 1), nrow=ncol, padding=1, normalize=True,
@@ -322,8 +318,8 @@ def _out_file(out, flag='--out', exts=('.png',)):
     p = Path(out).expanduser()
     if p.suffix.lower() not in exts: raise CLIError(f"{flag} {p}: the file name must end in {' or '.join(exts)}")
     if p.is_dir(): raise CLIError(f"{flag} {p} is a directory: give a file name")
-    check_out_dir(p.parent, f"{flag} {p}: its directory")
-    p.parent.mkdir(parents=True, exist_ok=True)
+    try: p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise CLIError(f"{flag} {p}: cannot create its directory {p.parent} ({e.strerror or e})") from None
     return p
 
 def _sample_main(run_dir, out=None, cluster=None, n=64, seed=0, device=None):
@@ -389,7 +385,7 @@ def mpcc_cluster(run_dir:str, # the run directory (an mpcc_train --out_dir)
         for f in skipped: print(f"skipped (unreadable): {f}")
         print(f"mpcc_cluster: {n} images -> {p}; images per cluster: {sizes}")
 
-# %% ../nbs/09_cli.ipynb #23203b11
+# %% ../nbs/09_cli.ipynb #60e569ff
 _METRICS = ('purity', 'accuracy', 'nmi', 'ari')
 
 def seeds_summary(runs:list): # per-seed dicts with the scores of `_METRICS`
@@ -410,15 +406,13 @@ def _seed_run(seed, rd, train_kw):
     "Train, resume or only score the run of one seed; returns its row of the summary."
     if (rd/'checkpoint.pt').exists():
         it0 = _saved_it(rd)
-        t, s = _train_main(out_dir=rd, resume=True, **{k: v for k, v in train_kw.items() if k in _RESUME_KW})
+        t, s = _train_main(out_dir=rd, resume=True, seed=seed, **{k: v for k, v in train_kw.items() if k != 'config'})
         status = 'complete' if s['iterations'] == it0 else 'resumed'
     else:
         has_files = rd.exists() and any(rd.iterdir())      # killed before its first checkpoint: start it afresh
         t, s = _train_main(out_dir=rd, seed=seed, overwrite=has_files, **train_kw)
         status = 'trained'
     return dict(seed=seed, run_dir=str(rd), status=status, **{k: s.get(k) for k in ('iterations', 'wall_time_s', *_METRICS)})
-
-_RESUME_KW = ('n_iters', 'data_root', 'download', 'device', 'skip_corrupt', 'quiet')
 
 # %% ../nbs/09_cli.ipynb #451da385
 def _seeds_md(runs, mean, std, title):
@@ -431,15 +425,19 @@ def _seeds_md(runs, mean, std, title):
               'std: sample standard deviation over the seeds (ddof = 1).']
     return '\n'.join(lines) + '\n'
 
-def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', parallel=1, **train_kw):
+def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', parallel=1, threads=None, **train_kw):
     "The body of `mpcc_seeds`: the summary dict, also written to OUT/summary.json and OUT/summary.md."
     if parallel is None or parallel < 1: raise CLIError(f"--parallel must be >= 1, got {parallel}")
-    if parallel > 1: raise CLIError(f"--parallel {parallel}: several seeds at once is not available yet; run them one after another with --parallel 1")
     seeds = [int(s) for s in seeds]
     if not seeds or len(set(seeds)) != len(seeds): raise CLIError(f"--seeds must be distinct integers, e.g. --seeds 0 1 2 3 4, got {seeds}")
     out = check_out_dir(out, '--out')
     cfg = config_from_args(preset, train_kw.get('config'), train_kw.get('overrides'), n_iters=train_kw.get('n_iters'))
-    runs = [_seed_run(s, out/f'seed{s}', dict(preset=preset, **train_kw)) for s in seeds]
+    if parallel == 1: runs = [_seed_run(s, out/f'seed{s}', dict(preset=preset, **train_kw)) for s in seeds]
+    else:                                   # one process per run, `threads` torch threads each (06b_parallel)
+        from mpcc_nbdev import cli
+        kw = dict(preset=preset, **{**train_kw, 'quiet': True})
+        runs = map_processes(cli._seed_run, [(s, out/f'seed{s}', kw) for s in seeds], parallel,
+                             threads or max(1, (os.cpu_count() or 1) // parallel))
     mean, std = seeds_summary(runs)
     res = dict(preset=cfg.name, n_iters=cfg.n_iters, seeds=seeds, runs=runs, mean=mean, std=std, std_ddof=1)
     text = json.dumps(res, indent=1)
@@ -453,7 +451,7 @@ def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', p
 def mpcc_seeds(preset:str='mnist5k_cpu', # the preset of every run (see mpcc_train --help)
                seeds:Param("seeds to run, one run each, e.g. --seeds 0 1 2 3 4", int, nargs='+')=(0, 1, 2, 3, 4),
                out:str='runs/seeds', # directory of the runs (OUT/seed<S>) and of summary.json / summary.md
-               parallel:int=1, # runs at once (only 1 for now)
+               parallel:int=1, # runs at once, one process each (with the same --threads, results equal --parallel 1's)
                config:str=None, # JSON file of config fields over the preset (as mpcc_train)
                data:str=None, # dataset (default: the preset's), or folder with --data_root DIR
                data_root:str=None, # dataset directory, or the image directory for --data folder
@@ -469,7 +467,7 @@ def mpcc_seeds(preset:str='mnist5k_cpu', # the preset of every run (see mpcc_tra
     "Train one run per seed (resuming interrupted ones) and write OUT/summary.md and summary.json: per-seed scores, mean ± std."
     with cli_errors('mpcc_seeds'):
         set_threads(threads)
-        res = _seeds_main(preset, seeds, out, parallel, config=config, data=data, data_root=data_root, split=split,
+        res = _seeds_main(preset, seeds, out, parallel, threads, config=config, data=data, data_root=data_root, split=split,
                           n_iters=n_iters, device=device, precision=precision, overrides=overrides, download=download,
                           skip_corrupt=skip_corrupt, quiet=quiet)
         print((Path(out).expanduser()/'summary.md').read_text().rstrip())

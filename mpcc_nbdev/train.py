@@ -20,7 +20,7 @@ from .losses import d_hinge_loss, g_hinge_loss, encoder_nll, membership_ce
 from .networks import build_networks
 from .data import ImageData, DeviceSampler, load_dataset, check_inference_input, count_nonfinite
 from .runs import (RunLock, RESUMABLE, claim_out_dir, atomic_write, WriteFailed, repair_run_dir, resume_changes, note,
-                             log_event, append_jsonl, fsync_path, checkpoint_iteration, check_run_dir, check_threads, read_log)
+                             log_event, append_jsonl, fsync_path, checkpoint_iteration, check_run_dir)
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
@@ -276,6 +276,8 @@ def _ema_update(self:Trainer):
 @patch
 def step(self:Trainer):
     "One iteration of Algorithm 1 (lines 7-28) plus the EMA update; returns the 5 losses as one device tensor."
+    if self.cfg.cuda_graphs and not getattr(self, '_eager', False):   # replayed CUDA graph (06b_parallel); eager off CUDA
+        from mpcc_nbdev.parallel import graphed_step; return graphed_step(self)
     self._need_data()
     cfg = self.cfg
     d = torch.stack([self._d_step() for _ in range(cfg.d_steps)]).mean()
