@@ -15,16 +15,7 @@ from mpcc_nbdev.config import preset
 from mpcc_nbdev.data import ImageData
 from mpcc_nbdev.parallel import train_seeds
 
-def fake_data(cfg, n=2000, seed=0):
-    "Random 8-bit images (or 2-D points for the MLP presets) of the config's shape."
-    g = torch.Generator().manual_seed(seed)
-    if cfg.arch == 'mlp': return ImageData(torch.randn(n, cfg.data_dim, generator=g), name='fake')
-    u = torch.randint(0, 256, (n, cfg.img_channels, cfg.img_size, cfg.img_size), generator=g)
-    return ImageData(u.float() / 127.5 - 1, name='fake')
-
-def cpu_model():
-    try: return next(l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name'))
-    except Exception: return platform.processor() or platform.machine()
+from bench_train import fake_data, cpu_model   # the same fake images and CPU name as bench_train (same folder)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
