@@ -24,10 +24,10 @@ import torchvision
 from fastcore.script import call_parse, store_true, Param, anno_parser
 from .config import MPCCConfig, PRESETS, preset as make_preset
 from .data import ImageData, load_folder
-from .train import Trainer, DivergenceError, _load_cfg_data, _atomic_write
+from .train import Trainer, DivergenceError, _load_cfg_data
 from .metrics import clustering_metrics, predict_all, evaluate, find_inception_weights, INCEPTION_ENV
 from .api import MPCC
-from .runs import cli_wording, check_run_dir, check_threads
+from .runs import cli_wording, check_run_dir, check_threads, atomic_write, write_text, sample_sheets
 from .parallel import map_processes, trainer_class, is_main_process
 
 # %% ../nbs/09_cli.ipynb #433c7ac3
@@ -113,7 +113,7 @@ def save_data_info(out, data_root, skip_corrupt:bool=False):
     "Record where a run's data came from (`data.json` beside config.json)."
     text = json.dumps(dict(data_root=None if data_root is None else str(Path(data_root).expanduser().resolve()),
                            skip_corrupt=bool(skip_corrupt)), indent=1)
-    _atomic_write(_data_file(out), lambda f: f.write(text.encode()))
+    write_text(_data_file(out), text)
 
 def data_info(run_dir):
     "What `save_data_info` recorded for a run ({} when nothing was)."
@@ -129,25 +129,24 @@ def print_table(rows:dict, title:str|None=None): # {label: value}; floats are sh
     if title: print(title)
     for k, v in rows.items(): print(f"  {k:<{w}}  {fmt(v)}")
 
-def _last_sheet(out):
-    sheets = sorted((Path(out)/'samples').glob('sheet_*.png'))
-    return sheets[-1] if sheets else None
+_METRICS = ('purity', 'accuracy', 'nmi', 'ari')   # the clustering scores a run reports, in table order
 
 def train_summary(t:Trainer, data:ImageData, wall_s:float): # a trained Trainer, its training data, seconds of `fit`
     "Scores on the training data (where labelled), iterations, wall time, precision and the run's files."
     res = dict(iterations=t.it, wall_time_s=round(wall_s, 1), precision=t.cfg.precision, device=str(t.device))
     if data.y is not None:
         m = clustering_metrics(data.y, predict_all(t, data.x), t.prior.n_clusters)
-        res.update({k: m[k] for k in ('purity', 'accuracy', 'nmi', 'ari')})
+        res.update({k: m[k] for k in _METRICS})
     if t.out_dir is not None:
         if t.cfg.arch == 'resnet' and (sheet := t.out_dir/'samples'/f'sheet_{t.it:07d}.png') and not sheet.exists():
             t.sample_sheet(path=sheet)
+        sheets = sample_sheets(t.out_dir)
         res.update(checkpoint=str(t.out_dir/'checkpoint.pt'), log=str(t.out_dir/'log.jsonl'),
-                   sample_sheet=str(_last_sheet(t.out_dir)) if _last_sheet(t.out_dir) else None)
+                   sample_sheet=str(sheets[-1]) if sheets else None)
     return res
 
 # %% ../nbs/09_cli.ipynb #bad0d404
-_SCORES = dict(purity='purity', accuracy='Hungarian accuracy', nmi='NMI', ari='ARI')
+_SCORES = dict(zip(_METRICS, ('purity', 'Hungarian accuracy', 'NMI', 'ARI')))
 
 def show_train_summary(s:dict): # from `train_summary`
     "Print the summary of a training run."
@@ -260,7 +259,7 @@ def _eval_main(run_dir, data=None, data_root=None, split=None, inception_weights
     res.update(run_dir=str(Path(run_dir).expanduser()), split=m.config_.replace(split=split or m.config_.split).split,
                checkpoint_iteration=m.n_iter_, note=note, written=str(out))
     text = json.dumps(res, indent=1, default=str)
-    _atomic_write(out, lambda f: f.write(text.encode()))
+    write_text(out, text)
     return res
 
 def show_eval(res:dict): # from `_eval_main`
@@ -302,7 +301,7 @@ def _sheet(x:np.ndarray, ncol:int, path:Path):
     "Write images (N, C, H, W) in [-1, 1] as a PNG grid with white 1-pixel gaps, atomically."
     g = torchvision.utils.make_grid(torch.from_numpy(x).clamp(-1, 1), nrow=ncol, padding=1, normalize=True,
                                     value_range=(-1, 1), pad_value=1.)
-    _atomic_write(path, lambda f: torchvision.utils.save_image(g, f, format='png'))
+    atomic_write(path, lambda f: torchvision.utils.save_image(g, f, format='png'))
 
 def _scatter(x:np.ndarray, y:np.ndarray, path:Path):
     "Write 2-D points coloured by cluster as a small PNG, atomically."
@@ -310,7 +309,7 @@ def _scatter(x:np.ndarray, y:np.ndarray, path:Path):
     fig, ax = plt.subplots(figsize=(4, 4))
     ax.scatter(x[:, 0], x[:, 1], c=y, cmap='tab10', s=4, vmin=0, vmax=9); ax.set_aspect('equal'); ax.set_title('samples by cluster')
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80, bbox_inches='tight'); plt.close(fig)
-    _atomic_write(path, lambda f: f.write(buf.getvalue()))
+    atomic_write(path, lambda f: f.write(buf.getvalue()))
 
 def _out_file(out, flag='--out', exts=('.png',)):
     "Check an output file's name and its directory."
@@ -366,7 +365,7 @@ def _cluster_main(run_dir, images_dir, out='assignments.csv', skip_corrupt=False
     w.writerow(['path', 'cluster', 'probability'] + ([f'z{j}' for j in range(mu.shape[1])] if latent else []))
     for i, f in enumerate(data.info['files']):
         w.writerow([str(d/f), int(k[i]), f"{p[i, k[i]]:.6f}"] + ([f"{v:.6g}" for v in mu[i]] if latent else []))
-    _atomic_write(out, lambda fh: fh.write(buf.getvalue().encode()))
+    write_text(out, buf.getvalue())
     return out, len(k), np.bincount(k, minlength=m.n_clusters_).tolist(), data.info.get('skipped', [])
 
 @call_parse
@@ -386,8 +385,6 @@ def mpcc_cluster(run_dir:str, # the run directory (an mpcc_train --out_dir)
         print(f"mpcc_cluster: {n} images -> {p}; images per cluster: {sizes}")
 
 # %% ../nbs/09_cli.ipynb #60e569ff
-_METRICS = ('purity', 'accuracy', 'nmi', 'ari')
-
 def seeds_summary(runs:list): # per-seed dicts with the scores of `_METRICS`
     "Mean and sample standard deviation (ddof=1; None for one seed) of every score over the runs."
     mean, std = {}, {}
@@ -441,9 +438,9 @@ def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', p
     mean, std = seeds_summary(runs)
     res = dict(preset=cfg.name, n_iters=cfg.n_iters, seeds=seeds, runs=runs, mean=mean, std=std, std_ddof=1)
     text = json.dumps(res, indent=1)
-    _atomic_write(out/'summary.json', lambda f: f.write(text.encode()))
+    write_text(out/'summary.json', text)
     md = _seeds_md(runs, mean, std, f"{cfg.name}: {len(seeds)} seeds × {cfg.n_iters} iterations")
-    _atomic_write(out/'summary.md', lambda f: f.write(md.encode()))
+    write_text(out/'summary.md', md)
     return res
 
 # %% ../nbs/09_cli.ipynb #d8dde663

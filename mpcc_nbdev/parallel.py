@@ -141,7 +141,9 @@ def _local_batch(self:DistributedTrainer):
         if y is not None: return psample(m, y)
         y, z = psample(m * W)
         return y[sl], z[sl]
-    self.cfg, self.prior.sample, self.sampler.index = cfg.replace(batch_size=n), sample, lambda m=None: index(m * W)[sl]
+    if getattr(self, '_cfg_local_of', None) is not cfg:   # the per-rank config, built once per config (not every step)
+        self._cfg_local, self._cfg_local_of = cfg.replace(batch_size=n), cfg
+    self.cfg, self.prior.sample, self.sampler.index = self._cfg_local, sample, lambda m=None: index(m * W)[sl]
     try: yield
     finally: self.cfg = cfg; del self.prior.sample, self.sampler.index
 

@@ -164,7 +164,8 @@ def _build(self:Trainer):
     self.opt_D = _adam(self.D.parameters(), cfg, cfg.lr, dev)
     self.opt_E = _adam(self.E.parameters(), cfg, cfg.lr, dev)
     self.opt_P = _adam(pp, cfg, cfg.lr_prior, dev) if pp else None   # line 26 (and line 17 for 'authors')
-    for o in ((self.opt_G, self.opt_P) if pp else ()): self.prior.register_projection(o)   # sigma >= sigma_min ('project')
+    if pp and self.prior.sigma_mode == 'project':   # sigma >= sigma_min after every optimiser step that moves the prior
+        for o in ((self.opt_G,) if cfg.prior_opt == 'paper' else ()) + (self.opt_P,): self.prior.register_projection(o)
     self._G, self._D, self._E = (torch.compile(m) if cfg.compile else m for m in (self.G, self.D, self.E))
     self._ema = (list(self.G_ema.parameters()), list(self.G.parameters()), list(self.G_ema.buffers()), list(self.G.buffers()))
     self._rng_devices = list(range(torch.cuda.device_count())) if dev.type == 'cuda' else []
@@ -303,7 +304,6 @@ def _eval_mode(*ms):
 def _batches(self:Trainer, x, bs:int):
     "Chunks of `x` (a tensor or ImageData) as float32 on the device, channels_last for images."
     x = check_inference_input(x, self.cfg)   # non-finite refused; uint8 pixels -> [-1, 1]; other ranges refused
-    x = x.x if isinstance(x, ImageData) else torch.as_tensor(x)
     for i in range(0, len(x), bs):
         b = x[i:i+bs].to(self.device, torch.float32)
         yield b.contiguous(memory_format=self._fmt) if b.ndim == 4 else self._to_model(b)
