@@ -21,7 +21,7 @@ _CHOICES = dict(arch=('resnet', 'mlp'),
                 enc_plan=('paper', 'authors'),
                 upsample=('bilinear', 'nearest'),
                 split=('all', 'train', 'test'),
-                precision=('auto', 'fp32', 'bf16'))
+                precision=('auto', 'fp32', 'bf16', 'fp64'))
 
 # %% ../nbs/03_config.ipynb #b0d88ebd
 @dataclass
@@ -69,7 +69,7 @@ class MPCCConfig:
     point_scale:float=2.0        # points (arch='mlp'): each feature shifted and scaled to mean 0, std point_scale (0: raw)
     # --- engineering
     seed:int=0                   # seed of every random number in the run
-    precision:str='auto'         # 'auto' (bf16 where the device has bf16 matrix units, else fp32), 'fp32' or 'bf16'
+    precision:str='auto'         # 'auto' (bf16 where the device has bf16 matrix units, else fp32), 'fp32', 'bf16' or 'fp64' (checks)
     channels_last:bool=True      # channels_last memory format for images
     compile:bool=False           # torch.compile G, D and E
     cuda_graphs:bool=False       # capture each iteration as CUDA graphs (CUDA only; ignored on CPU)

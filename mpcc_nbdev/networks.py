@@ -167,7 +167,7 @@ def _d_out(D, h, y):
     if D.embed is not None:
         if y is None: raise ValueError(f"{type(D).__name__}: this D is conditional (cfg.conditional_d=True): call D(x, y) with labels y")
         out = out + (D.embed(y) * h).sum(1)
-    return out.float()
+    return out.to(torch.promote_types(out.dtype, torch.float32))
 
 class Discriminator(nn.Module):
     "D(x, y=None) -> logits (B,): the ResNet discriminator of Table 6, optionally with a projection term."
@@ -204,7 +204,8 @@ class Encoder(nn.Module):
         _check_shape(self, 'x', x, self.in_shape)
         h = x
         for b in self.blocks: h = b(h)
-        h = h.flatten(1).float()
+        h = h.flatten(1)
+        h = h.to(torch.promote_types(h.dtype, torch.float32))
         with torch.autocast(h.device.type, enabled=False):   # the heads of q(z|x) always run in fp32
             return self.mu(h), self.logvar(h)
 

@@ -57,7 +57,7 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
     def forward(self, x):
         if not (self.training and dist.is_initialized() and dist.get_world_size() > 1): return super().forward(x)
         dims, shape = [0, *range(2, x.ndim)], (1, -1, *[1] * (x.ndim - 2))
-        xf, cnt = x.float(), x.numel() // x.shape[1] * dist.get_world_size()
+        xf, cnt = x.to(torch.promote_types(x.dtype, torch.float32)), x.numel() // x.shape[1] * dist.get_world_size()
         mean = _AllReduceSum.apply(xf.sum(dims)) / cnt
         d = xf - mean.view(shape)
         var = _AllReduceSum.apply((d * d).sum(dims)) / cnt

@@ -51,10 +51,10 @@ def has_bf16_units(device) -> bool: # a `torch.device` (or its name)
     if device.type == 'cuda': return torch.cuda.get_device_capability(device) >= (8, 0)
     return device.type == 'cpu' and _cpu_has_bf16_units()
 
-def resolve_precision(precision:str, # 'auto', 'fp32' or 'bf16'
+def resolve_precision(precision:str, # 'auto', 'fp32', 'bf16' or 'fp64'
                       device) -> str: # the device the run trains on
     "The precision a run uses: 'auto' is 'bf16' where `has_bf16_units(device)`, else 'fp32'; others as given."
-    if precision not in ('auto', 'fp32', 'bf16'): raise ValueError(f"precision={precision!r}: use 'auto', 'fp32' or 'bf16'")
+    if precision not in ('auto', 'fp32', 'bf16', 'fp64'): raise ValueError(f"precision={precision!r}: use 'auto', 'fp32', 'bf16' or 'fp64'")
     if precision != 'auto': return precision
     return 'bf16' if has_bf16_units(device) else 'fp32'
 
@@ -155,8 +155,9 @@ def _build(self:Trainer):
     cfg, dev = self.cfg, self.device
     img = cfg.arch == 'resnet'
     self._fmt = torch.channels_last if (img and cfg.channels_last) else torch.contiguous_format
-    self.G, self.D, self.E = (m.to(dev, memory_format=self._fmt) for m in build_networks(cfg))
-    self.prior = build_prior(cfg).to(dev)
+    self._dtype = torch.float64 if cfg.precision == 'fp64' else torch.float32   # of parameters (bf16 is autocast's)
+    self.G, self.D, self.E = (m.to(dev, self._dtype, memory_format=self._fmt) for m in build_networks(cfg))
+    self.prior = build_prior(cfg).to(dev, self._dtype)
     self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
     pp = list(self.prior.parameters())
     groups = [dict(params=list(self.G.parameters()))] + ([dict(params=pp)] if pp and cfg.prior_opt == 'paper' else [])
@@ -222,7 +223,7 @@ def _d_step(self:Trainer):
         with self._autocast(): fake = self._G(z, y)
     with self._autocast():
         o = self._D(torch.cat([x.to(fake.dtype), fake]), torch.cat([y_real, y]) if self.cfg.conditional_d else None)
-    loss = d_hinge_loss(o[:n].float(), o[n:].float())
+    loss = d_hinge_loss(o[:n], o[n:])                 # the losses compute in at least fp32
     self.opt_D.zero_grad(set_to_none=True); loss.backward(); self.opt_D.step()
     return loss.detach()
 
@@ -234,7 +235,7 @@ def _g_step(self:Trainer):
     self.D.requires_grad_(False)
     y, z = self.prior.sample(n)                       # reparameterised: gradients reach mu_y, sigma_y
     with self._autocast(): o = self._D(self._G(z, y), y if self.cfg.conditional_d else None)
-    loss = g_hinge_loss(o.float())
+    loss = g_hinge_loss(o)
     self.opt_G.zero_grad(set_to_none=True)
     if authors: self.opt_P.zero_grad(set_to_none=True)
     loss.backward()
@@ -253,7 +254,7 @@ def _e_step(self:Trainer, first:bool): # the first E step of the iteration also 
     with torch.no_grad(), self._autocast(): fake = self._G(z, y)
     with self._autocast(): mu, logvar = self._E(fake)
     target = z if (upd and cfg.nll_updates_prior) else z.detach()
-    nll = encoder_nll(target, mu.float(), logvar.float(), cfg.x_dim)
+    nll = encoder_nll(target, mu, logvar, cfg.x_dim)
     self.opt_E.zero_grad(set_to_none=True)
     if not upd:
         nll.backward(); self.opt_E.step()
@@ -302,10 +303,10 @@ def _eval_mode(*ms):
 
 @patch
 def _batches(self:Trainer, x, bs:int):
-    "Chunks of `x` (a tensor or ImageData) as float32 on the device, channels_last for images."
+    "Chunks of `x` (a tensor or ImageData) on the device in the parameters' dtype, channels_last for images."
     x = check_inference_input(x, self.cfg)   # non-finite refused; uint8 pixels -> [-1, 1]; other ranges refused
     for i in range(0, len(x), bs):
-        b = x[i:i+bs].to(self.device, torch.float32)
+        b = x[i:i+bs].to(self.device, self._dtype)
         yield b.contiguous(memory_format=self._fmt) if b.ndim == 4 else self._to_model(b)
 
 # %% ../nbs/06_train.ipynb #ec94ed91
