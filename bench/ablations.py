@@ -17,10 +17,11 @@ authors' code departs from the paper), and tabulates purity and Hungarian accura
 `--tiny` runs the `mixture2d` preset for a few iterations and 2 seeds: a check that the grid works, not a result.
 Every figure is printed with the CPU capability, the CPU model and the load average, as all bench scripts do.
 """
-import argparse, json, os, platform, subprocess, sys, time
+import argparse, json, os, time
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 import numpy as np
+from _common import machine   # bench/_common.py (this folder)
 import torch
 
 # The paper's numbers (CIFAR-10): Acc %, IS, FID, MSE x 1e-3, each (mean, std); None where not reported.
@@ -34,14 +35,6 @@ PAPER_T2 = {'AIM-MPCC (NS)': (None, (8.24, .07), (21.55, 1.47), (1.52, .84)),
             'MPCC (NS)': (None, None, None, None),
             'MPCC (S)': ((61.99, 4.96), (9.49, .15), (6.59, .45), (1.04, 1.03))}
 METRICS = ('purity', 'accuracy', 'mse_x1e3', 'is_mean', 'fid')
-
-def machine():
-    "CPU capability, CPU model and load average: printed with every figure."
-    try: model = next(l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines()
-                      if l.startswith('Model name'))
-    except Exception: model = platform.processor() or platform.machine()
-    return dict(cpu_capability=torch.backends.cpu.get_cpu_capability(), cpu_model=model, load_avg=round(os.getloadavg()[0], 2),
-                cuda=torch.cuda.get_device_name() if torch.cuda.is_available() else None, torch=torch.__version__)
 
 def grid(base):
     "{cell name: (table, label, config overrides)} of Tables 1 and 2 for base config `base`, deduplicated."
@@ -61,7 +54,7 @@ def grid(base):
 def run_cell(name, kw, seed, a, base, data, out):
     "Train (or resume) one (cell, seed) and write its metrics JSON; returns the metrics."
     from mpcc_nbdev.train import Trainer
-    from mpcc_nbdev.metrics import evaluate
+    from mpcc_nbdev.evaluation import evaluate
     res_path = out/'cells'/f'{name}_seed{seed}.json'
     if res_path.exists(): return json.loads(res_path.read_text()), True
     cfg = base.replace(seed=seed, **kw)
@@ -134,8 +127,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     from mpcc_nbdev.config import preset
-    from mpcc_nbdev.train import _load_cfg_data
-    from mpcc_nbdev.metrics import PAPER_PROTOCOL
+    from mpcc_nbdev.data import load_config_data
+    from mpcc_nbdev.inception import PAPER_PROTOCOL
     if a.tiny:
         a.preset, a.n_gen = 'mixture2d', 0
         if a.seeds == [0, 1, 2]: a.seeds = [0, 1]
@@ -146,7 +139,7 @@ def main(argv=None):
     base = preset(a.preset, **over)
     split = PAPER_PROTOCOL.get(a.preset, {}).get('generation')                     # cifar10: the IS/FID runs train on 'train'
     if split: base = base.replace(split=split)
-    data = _load_cfg_data(base, a.data_root)                                       # AIM cells train on the same data
+    data = load_config_data(base, a.data_root)                                       # AIM cells train on the same data
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     from mpcc_nbdev.config import AUTHORS_CODE
     cells, results = (dict(paper=dict(kw={}), authors_code=dict(kw=dict(AUTHORS_CODE))) if a.paper_vs_code else grid(base)), []

@@ -7,7 +7,7 @@ The global batch stays the preset's (strong scaling; `--weak` multiplies it by t
 `--threads` torch threads. The median of `--iters` timed iterations after `--warmup`, all ranks synchronised, is
 reported by rank 0, with the load average, because on a shared CPU the numbers move with it.
 """
-import argparse, json, os, platform, statistics, subprocess, sys, time
+import argparse, json, os, statistics, subprocess, sys, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 import torch
 
@@ -16,7 +16,7 @@ def worker(a):
     import torch.distributed as dist
     from mpcc_nbdev.config import preset
     from mpcc_nbdev.parallel import DistributedTrainer
-    sys.path.insert(0, os.path.dirname(__file__)); from bench_seeds import fake_data
+    from _common import fake_data
     torch.set_num_threads(a.threads)
     W = int(os.environ.get('WORLD_SIZE', 1))
     kw = dict(device=a.device, precision=a.precision, sync_bn=a.sync_bn, cuda_graphs=a.cuda_graphs)
@@ -43,7 +43,7 @@ def main():
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker: return worker(a)
-    sys.path.insert(0, os.path.dirname(__file__)); from bench_seeds import cpu_model
+    from _common import cpu_model
     dev = 'cuda: ' + torch.cuda.get_device_name() if torch.cuda.is_available() and a.device != 'cpu' else f'cpu: {cpu_model()}'
     print(f"torch {torch.__version__}, {dev}, cpu capability {torch.backends.cpu.get_cpu_capability()}, cpus {os.cpu_count()}, "
           f"{a.threads} thread(s) per rank, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, load average {os.getloadavg()[0]:.2f}")

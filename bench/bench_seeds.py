@@ -8,14 +8,13 @@ content). The figure is N·iters divided by the window from the first run's star
 (process start-up and data loading excluded; they are printed separately as the total wall time). The load average
 is printed with every figure, because on a shared CPU the numbers move with it.
 """
-import argparse, os, platform, subprocess, time
+import argparse, os, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 import torch
 from mpcc_nbdev.config import preset
-from mpcc_nbdev.data import ImageData
 from mpcc_nbdev.parallel import train_seeds
 
-from bench_train import fake_data, cpu_model   # the same fake images and CPU name as bench_train (same folder)
+from _common import fake_data, cpu_model   # bench/_common.py (this folder)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

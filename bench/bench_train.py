@@ -14,27 +14,14 @@ OpenMP threads that spin while waiting (libgomp's default) are disastrous on a C
 (10x slower with 2 threads at load 4 on 2 cores), so this script sets OMP_WAIT_POLICY=PASSIVE unless the variable
 is already set; it must be set before torch is imported. `mpcc_train` does the same.
 """
-import argparse, os, platform, statistics, subprocess, time
+import argparse, os, statistics, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from mpcc_nbdev.config import preset
-from mpcc_nbdev.data import ImageData
-from mpcc_nbdev.train import Trainer, resolve_precision, resolve_device
-
-def cpu_model():
-    "The CPU's model name from lscpu (or platform)."
-    try:
-        out = subprocess.run(['lscpu'], capture_output=True, text=True).stdout
-        return next(l.split(':', 1)[1].strip() for l in out.splitlines() if l.startswith('Model name'))
-    except Exception: return platform.processor() or platform.machine()
-
-def fake_data(cfg, n=2000, seed=0):
-    "Random 8-bit images (or 2-D points for the MLP presets) of the config's shape."
-    g = torch.Generator().manual_seed(seed)
-    if cfg.arch == 'mlp': return ImageData(torch.randn(n, cfg.data_dim, generator=g), name='fake')
-    u = torch.randint(0, 256, (n, cfg.img_channels, cfg.img_size, cfg.img_size), generator=g)
-    return ImageData(u.float() / 127.5 - 1, name='fake')
+from mpcc_nbdev.train import Trainer
+from mpcc_nbdev.device import resolve_precision, resolve_device
+from _common import cpu_model, fake_data   # bench/_common.py (this folder)
 
 def sync(dev):
     if dev.type == 'cuda': torch.cuda.synchronize(dev)

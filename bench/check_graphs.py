@@ -5,10 +5,9 @@
 The same check as the `#| cuda` cells of nbs/06b_parallel.ipynb, for machines without nbdev. Adam eps=1e-3 as in the
 notebook (with the paper's 1e-8 Adam maps rounding noise in exactly-zero gradients to steps of +-lr; see there).
 """
-import argparse, os, sys, time
+import argparse, sys, time
 import torch
-sys.path.insert(0, os.path.dirname(__file__))
-from bench_train import fake_data
+from _common import fake_data   # bench/_common.py (this folder)
 from mpcc_nbdev.config import preset
 from mpcc_nbdev.train import Trainer
 

@@ -13,7 +13,6 @@ training runs on this machine (any ISA, shared CPU: see the load average in the 
 """
 import argparse, json, os, subprocess, sys, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 import sweep_cpu
 
 def parse_args(argv=None):

@@ -7,7 +7,7 @@ uninterrupted run and check the log (unique, complete, increasing iterations, sa
 
 Prints `kills survived K/N, final state bit-exact: yes/no, log records lost 0, doubled 0` (and the machine).
 """
-import argparse, os, sys, json, time, random, signal, subprocess, platform, tempfile, shutil
+import argparse, os, sys, json, time, random, signal, subprocess, tempfile, shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,9 +29,10 @@ def child(which, out, n_iters):
     "One training process: resume the run in `out` if it has a checkpoint, else start it; train to the end."
     import torch
     torch.set_num_threads(1)
-    from mpcc_nbdev.train import Trainer, _load_cfg_data
+    from mpcc_nbdev.train import Trainer
+    from mpcc_nbdev.data import load_config_data
     cfg = make_cfg(which, n_iters)
-    data = _load_cfg_data(cfg)
+    data = load_config_data(cfg)
     t = Trainer.resume(out, data, progress=False) if (Path(out)/'checkpoint.pt').exists() else \
         Trainer(cfg, data, out_dir=out, progress=False)
     print('ready', t.it, flush=True)
@@ -108,10 +109,9 @@ def same(a, b):
 
 
 def machine():
+    from _common import cpu_model   # bench/_common.py (this folder)
     import torch
-    try: model = next(l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name'))
-    except Exception: model = platform.processor() or '?'
-    return (f"machine: {model}, torch {torch.__version__}, cpu capability {torch.backends.cpu.get_cpu_capability()}, "
+    return (f"machine: {cpu_model()}, torch {torch.__version__}, cpu capability {torch.backends.cpu.get_cpu_capability()}, "
             f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

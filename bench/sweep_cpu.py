@@ -17,7 +17,7 @@ Emulating an AVX2-only CPU (e.g. AMD Zen 3) on an AVX-512 machine: `--isa avx2` 
 ONEDNN_MAX_CPU_ISA=AVX2 before torch is imported. OMP_WAIT_POLICY=PASSIVE is set unless already set (shared CPUs).
 Precision is always forced to fp32.
 """
-import argparse, json, os, subprocess, sys, time, statistics
+import argparse, json, os, sys, time, statistics
 
 # every setting starts from BASE (the first Zen 3 probe: ch 8, 1 D + 1 E, batch 64) on top of preset('mnist5k_cpu'),
 # so the names keep their meaning whatever the preset holds now
@@ -71,13 +71,10 @@ def parse_args(argv=None):
 
 def machine():
     "torch version, CPU capability, lscpu model name, threads."
-    import torch
-    try: model = next(l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines()
-                      if l.startswith('Model name'))
-    except Exception: model = '?'
-    return dict(torch=torch.__version__, capability=torch.backends.cpu.get_cpu_capability(), cpu=model,
-                threads=torch.get_num_threads(), ATEN_CPU_CAPABILITY=os.environ.get('ATEN_CPU_CAPABILITY'),
-                ONEDNN_MAX_CPU_ISA=os.environ.get('ONEDNN_MAX_CPU_ISA'), OMP_WAIT_POLICY=os.environ.get('OMP_WAIT_POLICY'))
+    import _common   # bench/_common.py (this folder)
+    m = _common.machine()
+    return dict(torch=m['torch'], capability=m['cpu_capability'], cpu=m['cpu_model'], threads=m['threads'],
+                **{k: m[k] for k in ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA', 'OMP_WAIT_POLICY')})
 
 def load(): return round(os.getloadavg()[0], 2)
 

@@ -8,9 +8,11 @@ import copy
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from .config import MPCCConfig, PRESETS, preset as make_preset
-from .data import ImageData, load_folder, from_arrays, _LOADERS
-from .train import Trainer, _load_cfg_data, get_rng_state, set_rng_state
+from .data import ImageData, load_folder, from_arrays, load_config_data, LOADERS
+from .train import Trainer
+from .device import get_rng_state, set_rng_state
 from .metrics import clustering_metrics
 
 # %% auto #0
@@ -29,12 +31,12 @@ def as_data(data, # ImageData, tensor/array of images (or N×D points), a datase
             value_range=None): # (lo, hi) of array pixels; None: guessed by `from_arrays`
     "An `ImageData` from any of the inputs `MPCC` accepts."
     if isinstance(data, ImageData): return data
-    if isinstance(data, str) and data in _LOADERS and data not in ('folder', 'arrays'):
-        return _load_cfg_data(cfg.replace(dataset=data), root, download)
+    if isinstance(data, str) and data in LOADERS and data not in ('folder', 'arrays'):
+        return load_config_data(cfg.replace(dataset=data), root, download)
     if isinstance(data, (str, Path)):
         p = Path(data).expanduser()
         if not p.is_dir():
-            names = ', '.join(k for k in _LOADERS if k not in ('folder', 'arrays'))
+            names = ', '.join(k for k in LOADERS if k not in ('folder', 'arrays'))
             raise ValueError(f"data={str(data)!r} is neither a dataset name ({names}) nor a directory of images")
         return load_folder(p, channels=cfg.img_channels, size=cfg.img_size, skip_corrupt=skip_corrupt)
     if torch.is_tensor(data) or isinstance(data, np.ndarray) or hasattr(data, '__array__'):
@@ -68,7 +70,8 @@ class MPCC:
         return f"MPCC({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
 # %% ../nbs/08_api.ipynb #c1cc77d3
-def _from_config(cls, cfg:MPCCConfig): # e.g. `preset('mnist', seed=2)`, or a run's saved config
+@patch(cls_method=True)
+def from_config(cls:MPCC, cfg:MPCCConfig): # e.g. `preset('mnist', seed=2)`, or a run's saved config
     "An unfitted `MPCC` with exactly this config (its preset and the fields that differ from it)."
     if not isinstance(cfg, MPCCConfig): raise ValueError(f"cfg must be an MPCCConfig (see preset), got {type(cfg).__name__}")
     d = cfg.to_dict()
@@ -76,9 +79,8 @@ def _from_config(cls, cfg:MPCCConfig): # e.g. `preset('mnist', seed=2)`, or a ru
     base = make_preset(cfg.name).to_dict()
     return cls(cfg.name, **{k: v for k, v in d.items() if v != base[k]})
 
-MPCC.from_config = classmethod(_from_config)
-
 # %% ../nbs/08_api.ipynb #a8eb6031
+@patch
 def _fit_config(self:MPCC, data:ImageData, n_iters):
     "The config of a fit on `data`: shape fields from the data where the constructor left them open."
     cfg, x = self.config, data.x
@@ -89,7 +91,8 @@ def _fit_config(self:MPCC, data:ImageData, n_iters):
         cfg = cfg.replace(data_dim=int(x.shape[1]))
     return cfg
 
-def _fit(self:MPCC, data=None, # training data (see `as_data`); None: the config's dataset
+@patch
+def fit(self:MPCC, data=None, # training data (see `as_data`); None: the config's dataset
          n_iters:int|None=None, # iterations of Algorithm 1 (default: the config's n_iters)
          out_dir=None, # run directory for checkpoints, logs, sample sheets (default: none written)
          y=None, # labels of an array `data` (only for the training log's scores)
@@ -105,6 +108,7 @@ def _fit(self:MPCC, data=None, # training data (see `as_data`); None: the config
     self.labels_ = self.predict(data)
     return self
 
+@patch
 def _set_fitted(self:MPCC, t:Trainer):
     "Set the fitted attributes from a trained trainer."
     c = t.cfg
@@ -112,9 +116,8 @@ def _set_fitted(self:MPCC, t:Trainer):
     self.input_shape_ = (c.img_channels, c.img_size, c.img_size) if c.arch == 'resnet' else (c.data_dim,)
     self.labels_ = None
 
-MPCC._fit_config, MPCC.fit, MPCC._set_fitted = _fit_config, _fit, _set_fitted
-
 # %% ../nbs/08_api.ipynb #5be126b2
+@patch
 def _check_fitted(self:MPCC, what:str):
     if not hasattr(self, 'trainer_'):
         raise NotFittedError(f"this MPCC instance is not fitted yet: call fit(data) or MPCC.load(path) before {what}()")
@@ -138,6 +141,7 @@ def _finite(x:torch.Tensor):
                          "remove or replace them")
 
 # %% ../nbs/08_api.ipynb #fbdfd6eb
+@patch
 def _inputs(self:MPCC, x, what:str, value_range=None, **kwargs):
     "Float32 model inputs for `x` (images N×C×S×S in [-1, 1], or N×D points), checked against the fitted model."
     self._check_fitted(what)
@@ -155,18 +159,18 @@ def _inputs(self:MPCC, x, what:str, value_range=None, **kwargs):
     t = _nchw(t, shape[0], shape[1])
     return from_arrays(t, size=shape[1], value_range=value_range).x
 
-MPCC._check_fitted, MPCC._inputs = _check_fitted, _inputs
-
 # %% ../nbs/08_api.ipynb #e138c2b2
-def _predict(self:MPCC, x, # images or points (see "Inputs of a fitted model"), an ImageData, a folder or a dataset name
+@patch
+def predict(self:MPCC, x, # images or points (see "Inputs of a fitted model"), an ImageData, a folder or a dataset name
              bs:int=500, # batch size
              value_range=None): # (lo, hi) of array pixels; None: guessed (uint8 0..255; float [0, 1], [-1, 1] or [0, 255])
     "Cluster of each sample, argmax_k q(y=k | z=mu(x)) (Eq. 9 at the encoder mean), as int64 numpy."
     x = self._inputs(x, 'predict', value_range)
     return self.trainer_.predict(x, bs).numpy()
 
+@patch
 @torch.no_grad()
-def _predict_proba(self:MPCC, x, bs:int=500, value_range=None): # as `predict`
+def predict_proba(self:MPCC, x, bs:int=500, value_range=None): # as `predict`
     "q(y | z=mu(x)), the cluster membership of Eq. 9 at the encoder mean: (N, K) float64 numpy, rows sum to 1."
     x = self._inputs(x, 'predict_proba', value_range)
     mu = self.trainer_.encode(x, bs)
@@ -174,16 +178,19 @@ def _predict_proba(self:MPCC, x, bs:int=500, value_range=None): # as `predict`
     lm = self.trainer_.prior.log_membership
     return torch.cat([lm(m.to(self.trainer_.device).double()).exp().cpu() for m in mu.split(bs)]).numpy()
 
-def _transform(self:MPCC, x, bs:int=500, value_range=None): # as `predict`
+@patch
+def transform(self:MPCC, x, bs:int=500, value_range=None): # as `predict`
     "Encoder means mu(x) of q(z|x): (N, J) float32 numpy."
     x = self._inputs(x, 'transform', value_range)
     return self.trainer_.encode(x, bs).numpy()
 
-def _fit_predict(self:MPCC, data=None, **kwargs): # as `fit`
+@patch
+def fit_predict(self:MPCC, data=None, **kwargs): # as `fit`
     "`fit(data, **kwargs)`, then the clusters of the training data (`labels_`)."
     return self.fit(data, **kwargs).labels_
 
-def _score(self:MPCC, x, # images, or labelled data: an ImageData, a dataset name, a folder with class sub-folders
+@patch
+def score(self:MPCC, x, # images, or labelled data: an ImageData, a dataset name, a folder with class sub-folders
            y=None): # class labels (default: those of x)
     "Purity (Eq. 11), Hungarian accuracy, NMI, ARI, cluster sizes and empty clusters of the clusters of `x` against `y`."
     self._check_fitted('score')
@@ -193,10 +200,9 @@ def _score(self:MPCC, x, # images, or labelled data: an ImageData, a dataset nam
     if y is None: raise ValueError("score(x, y) needs class labels y (or an ImageData with labels)")
     return clustering_metrics(y, pred, self.n_clusters_)
 
-MPCC.predict, MPCC.predict_proba, MPCC.transform, MPCC.fit_predict, MPCC.score = _predict, _predict_proba, _transform, _fit_predict, _score
-
 # %% ../nbs/08_api.ipynb #2cd8f14b
-def _sample(self:MPCC, n:int=64, # number of samples
+@patch
+def sample(self:MPCC, n:int=64, # number of samples
             cluster=None, # None: clusters drawn from p(y); an int; or n cluster indices
             seed:int|None=None): # seed the draw (the global RNG is restored after); None: use the global RNG
     "Samples G_ema(z, y), z ~ p(z|y): (n, C, S, S) images in [-1, 1] (or (n, D) points), float32 numpy."
@@ -208,23 +214,26 @@ def _sample(self:MPCC, n:int=64, # number of samples
             raise ValueError(f"cluster must be an integer in 0..{K - 1} (or n of them), got {cluster!r}")
         if ks.size not in (1, n): raise ValueError(f"cluster: give one cluster or n={n} of them, got {ks.size}")
         cluster = torch.from_numpy(np.broadcast_to(ks, (n,)).astype(np.int64).copy())
-    with torch.random.fork_rng(devices=self.trainer_._rng_devices):
+    with torch.random.fork_rng(devices=self.trainer_._rng_devices):   # the caller's RNG is untouched, seed or not
         if seed is not None: torch.manual_seed(seed)
         return self.trainer_.sample(n, y=cluster).numpy()
 
-def _reconstruct(self:MPCC, x, bs:int=500, value_range=None): # as `predict`
+@patch
+def reconstruct(self:MPCC, x, bs:int=500, value_range=None): # as `predict`
     "G_ema(mu(x), argmax_k q(k|mu(x))): reconstructions of `x`, (N, C, S, S) in [-1, 1] (or (N, D) points), float32 numpy."
     x = self._inputs(x, 'reconstruct', value_range)
     return self.trainer_.reconstruct(x, bs).numpy()
 
-def _save(self:MPCC, path): # a file to write (e.g. 'model.pt'), or a directory (then <dir>/checkpoint.pt)
+@patch
+def save(self:MPCC, path): # a file to write (e.g. 'model.pt'), or a directory (then <dir>/checkpoint.pt)
     "Save the fitted model (the trainer's complete checkpoint, with its config); returns the file's path."
     self._check_fitted('save')
     p = Path(path).expanduser()
     if p.is_dir() or p.suffix == '': p = p/'checkpoint.pt'
     return self.trainer_.save(p)
 
-def _load(cls, path, # a checkpoint written by `save`, `Trainer.save` or `mpcc_train`, or its run directory
+@patch(cls_method=True)
+def load(cls:MPCC, path, # a checkpoint written by `save`, `Trainer.save` or `mpcc_train`, or its run directory
           device:str='auto'): # where to run: 'auto', 'cpu', 'cuda', ...
     "A fitted `MPCC` from a checkpoint (loaded with weights_only; the caller's random state is left as it was)."
     p = Path(path).expanduser()
@@ -235,5 +244,3 @@ def _load(cls, path, # a checkpoint written by `save`, `Trainer.save` or `mpcc_t
     m = cls.from_config(t.cfg.replace(device=device))
     m._set_fitted(t)
     return m
-
-MPCC.sample, MPCC.reconstruct, MPCC.save, MPCC.load = _sample, _reconstruct, _save, classmethod(_load)

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['COMMANDS', 'mpcc_train_script', 'mpcc_eval_script', 'mpcc_sample_script', 'mpcc_cluster_script', 'mpcc_seeds_script',
-           'CLIError', 'cli_message', 'cli_errors', 'set_threads', 'check_out_dir', 'json_object', 'config_from_args',
-           'load_run_data', 'save_data_info', 'data_info', 'print_table', 'train_summary', 'show_train_summary',
-           'mpcc_train', 'load_run', 'check_model_data', 'run_data', 'show_eval', 'mpcc_eval', 'mpcc_sample',
-           'mpcc_cluster', 'seeds_summary', 'mpcc_seeds', 'main', 'console_script']
+           'cli_wording', 'CLIError', 'cli_message', 'cli_errors', 'set_threads', 'check_out_dir', 'json_object',
+           'config_from_args', 'load_run_data', 'save_data_info', 'data_info', 'print_table', 'train_summary',
+           'show_train_summary', 'mpcc_train', 'load_run', 'check_model_data', 'run_data', 'show_eval', 'mpcc_eval',
+           'mpcc_sample', 'mpcc_cluster', 'seeds_summary', 'mpcc_seeds', 'main', 'console_script']
 
 # %% ../nbs/09_cli.ipynb #926171a7
 import os
@@ -20,15 +20,39 @@ import sys, io, csv, json, math, re, time, warnings, contextlib
 from pathlib import Path
 import numpy as np
 import torch
-import torchvision
 from fastcore.script import call_parse, store_true, Param, anno_parser
-from .config import MPCCConfig, PRESETS, preset as make_preset
+from .config import MPCCConfig, preset as make_preset
 from .data import ImageData, load_folder
-from .train import Trainer, DivergenceError, _load_cfg_data
-from .metrics import clustering_metrics, predict_all, evaluate, find_inception_weights, INCEPTION_ENV
+from .train import Trainer
+from .checkpoint import DivergenceError
+from .data import load_config_data
+from .metrics import clustering_metrics, predict_all
+from .inception import find_inception_weights, INCEPTION_ENV
+from .evaluation import evaluate
+from .figures import grid_png, points_png
 from .api import MPCC
-from .runs import cli_wording, check_run_dir, check_threads, atomic_write, write_text, sample_sheets
+from .runs import check_run_dir, check_threads, atomic_write, write_text, sample_sheets
 from .parallel import map_processes, trainer_class, is_main_process
+
+# %% ../nbs/09_cli.ipynb #796860ef
+_CLI_FLAGS = dict(n_iters='--n_iters', seed='--seed', device='--device', precision='--precision', split='--split', dataset='--data')
+_CLI_SUBS = [
+    (r"Trainer\.resume\('[^']*'\)", "--resume"), (r"\boverwrite=True\b", "--overwrite"), (r"\bdownload=True\b", "--download"),
+    (r"\bpoint root= \(or \$MPCC_DATA\)", "point --data_root (or $MPCC_DATA)"), (r"(?<![\w/.-])out_dir\b(?![/\w])", "--out_dir"),
+    (r"\bprecision='(\w+)'", r"--precision \1"), (r"\bdevice='([\w:]+)'", r"--device \1"),
+    (r"\b(n_iters|threads|seed)=", r"--\1 "), (r"\b(n_iters|threads)( must| \d)", r"--\1\2"),
+    (r"\bwithout resume\b", "without --resume"), (r"\(and threads, progress\)", "(and --threads, --quiet)"), (r"\bskip_corrupt=True\b", "--skip_corrupt"), (r"(?<![\w-])split=", "--split ")]
+
+def cli_wording(msg:str, prog:str|None='mpcc_nbdev'): # an exception's message; the command's name (None: no prefix)
+    "The one-line CLI form of an API message: API arguments become CLI flags."
+    msg = ' '.join(str(msg).split())
+    def field(m):
+        k = m.group(1)
+        return f"{_CLI_FLAGS[k]} (MPCCConfig.{k}):" if k in _CLI_FLAGS else f"MPCCConfig.{k} (--overrides):"
+    msg = re.sub(r"MPCCConfig\.(\w+):", field, msg)
+    for pat, rep in _CLI_SUBS: msg = re.sub(pat, rep, msg)
+    msg = ' '.join(msg.split())
+    return msg if prog is None else f"{prog}: error: {msg}"
 
 # %% ../nbs/09_cli.ipynb #433c7ac3
 class CLIError(ValueError):
@@ -43,7 +67,7 @@ def cli_message(e:BaseException): # an exception raised by the package
     msg = ' '.join(str(e).split())
     if isinstance(e, CLIError): return msg
     for a, b in _FLAGS: msg = re.sub(a, b, msg)
-    return cli_wording(msg, None)       # run-directory, resume and config-field wording (runs.cli_wording)
+    return cli_wording(msg, None)       # run-directory, resume and config-field wording (above)
 
 _USER_ERRORS = (ValueError, OSError, ImportError, DivergenceError)
 
@@ -98,7 +122,7 @@ def load_run_data(cfg:MPCCConfig, # names the dataset (`dataset`, `split`, and `
                   download:bool=False, # fetch missing files (torchvision datasets)
                   skip_corrupt:bool=False): # folder: skip unreadable images, listing them
     "The `ImageData` a config names; for 'folder', the images in `data_root`."
-    if cfg.dataset != 'folder': return _load_cfg_data(cfg, data_root, download)
+    if cfg.dataset != 'folder': return load_config_data(cfg, data_root, download)
     if data_root is None: raise CLIError("--data folder needs --data_root DIR, the directory of your images")
     with warnings.catch_warnings(record=True):
         warnings.simplefilter('always')
@@ -297,20 +321,6 @@ def mpcc_eval(run_dir:str, # the run directory (an mpcc_train --out_dir)
                              skip_corrupt, batch_size, out=out))
 
 # %% ../nbs/09_cli.ipynb #4d97c87d
-def _sheet(x:np.ndarray, ncol:int, path:Path):
-    "Write images (N, C, H, W) in [-1, 1] as a PNG grid with white 1-pixel gaps, atomically."
-    g = torchvision.utils.make_grid(torch.from_numpy(x).clamp(-1, 1), nrow=ncol, padding=1, normalize=True,
-                                    value_range=(-1, 1), pad_value=1.)
-    atomic_write(path, lambda f: torchvision.utils.save_image(g, f, format='png'))
-
-def _scatter(x:np.ndarray, y:np.ndarray, path:Path):
-    "Write 2-D points coloured by cluster as a small PNG, atomically."
-    import matplotlib; import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(4, 4))
-    ax.scatter(x[:, 0], x[:, 1], c=y, cmap='tab10', s=4, vmin=0, vmax=9); ax.set_aspect('equal'); ax.set_title('samples by cluster')
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80, bbox_inches='tight'); plt.close(fig)
-    atomic_write(path, lambda f: f.write(buf.getvalue()))
-
 def _out_file(out, flag='--out', exts=('.png',)):
     "Check an output file's name and its directory."
     if out is None: raise CLIError(f"{flag} FILE{exts[0]} is required: where to write")
@@ -330,8 +340,8 @@ def _sample_main(run_dir, out=None, cluster=None, n=64, seed=0, device=None):
     if cluster is None: per = max(1, n // K); ys = np.repeat(np.arange(K), per); rows, cols = K, per
     else: ys = np.full(n, cluster); cols = math.ceil(math.sqrt(n)); rows = math.ceil(n / cols)
     x = m.sample(len(ys), cluster=ys, seed=seed)
-    if x.ndim == 4: _sheet(x, cols, out)
-    else: _scatter(x, ys, out)
+    png = grid_png(torch.from_numpy(x), cols) if x.ndim == 4 else points_png(x, ys)
+    atomic_write(out, lambda f: f.write(png))
     return out, rows, cols
 
 @call_parse
@@ -444,9 +454,11 @@ def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', p
     return res
 
 # %% ../nbs/09_cli.ipynb #d8dde663
+_SEEDS = Param("seeds to run, one run each, e.g. --seeds 0 1 2 3 4", int, nargs='+')
+
 @call_parse
 def mpcc_seeds(preset:str='mnist5k_cpu', # the preset of every run (see mpcc_train --help)
-               seeds:Param("seeds to run, one run each, e.g. --seeds 0 1 2 3 4", int, nargs='+')=(0, 1, 2, 3, 4),
+               seeds:_SEEDS=(0, 1, 2, 3, 4),
                out:str='runs/seeds', # directory of the runs (OUT/seed<S>) and of summary.json / summary.md
                parallel:int=1, # runs at once, one process each (with the same --threads, results equal --parallel 1's)
                config:str=None, # JSON file of config fields over the preset (as mpcc_train)
@@ -464,7 +476,7 @@ def mpcc_seeds(preset:str='mnist5k_cpu', # the preset of every run (see mpcc_tra
     "Train one run per seed (resuming interrupted ones) and write OUT/summary.md and summary.json: per-seed scores, mean ± std."
     with cli_errors('mpcc_seeds'):
         set_threads(threads)
-        res = _seeds_main(preset, seeds, out, parallel, threads, config=config, data=data, data_root=data_root, split=split,
+        _seeds_main(preset, seeds, out, parallel, threads, config=config, data=data, data_root=data_root, split=split,
                           n_iters=n_iters, device=device, precision=precision, overrides=overrides, download=download,
                           skip_corrupt=skip_corrupt, quiet=quiet)
         print((Path(out).expanduser()/'summary.md').read_text().rstrip())

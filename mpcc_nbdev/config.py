@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_config.ipynb #ff292464
 from __future__ import annotations
-import json, math, dataclasses
+import json, math
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 from fastcore.basics import patch

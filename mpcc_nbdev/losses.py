@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import torch
 import torch.nn.functional as F
-from .prior import _check_labels, _compute_dtype, _pos_int
+from .prior import check_labels, compute_dtype, pos_int
 
 # %% auto #0
 __all__ = ['d_hinge_loss', 'g_hinge_loss', 'encoder_nll', 'membership_ce']
@@ -19,7 +19,7 @@ def _check_logits(t, name):
         raise ValueError(f"`{name}` must be a floating-point torch.Tensor of discriminator outputs, got {type(t).__name__}")
     if t.ndim == 2 and t.shape[1] == 1: t = t[:, 0]
     if t.ndim != 1 or len(t) == 0: raise ValueError(f"`{name}` must have shape (B,) or (B, 1) with B >= 1, got {tuple(t.shape)}")
-    return t.to(_compute_dtype(t.dtype))
+    return t.to(compute_dtype(t.dtype))
 
 # %% ../nbs/02_losses.ipynb #dd442560
 def d_hinge_loss(real_logits:torch.Tensor, # (B,) discriminator outputs D(x) on real data
@@ -46,8 +46,8 @@ def encoder_nll(z:torch.Tensor,      # (B, J) prior samples z_i, the targets (no
     for t, name in [(mu, 'mu'), (logvar, 'logvar')]:
         if not isinstance(t, torch.Tensor) or not t.dtype.is_floating_point or t.shape != z.shape:
             raise ValueError(f"`{name}` must be a floating-point tensor with the shape of `z` {tuple(z.shape)}, got {getattr(t, 'shape', type(t))}")
-    x_dim = _pos_int(x_dim, 'x_dim')
-    dt = _compute_dtype(z.dtype, mu.dtype, logvar.dtype)
+    x_dim = pos_int(x_dim, 'x_dim')
+    dt = compute_dtype(z.dtype, mu.dtype, logvar.dtype)
     z, mu, logvar = z.to(dt), mu.to(dt), logvar.to(dt)
     nll = 0.5 * (math.log(2 * math.pi) + logvar + (z - mu)**2 * torch.exp(-logvar))
     return nll.sum(1).mean() / x_dim
@@ -60,5 +60,5 @@ def membership_ce(log_q:torch.Tensor, # (B, K) log q(y|z), e.g. from `GMMPrior.l
     "L_c of Eq. 8: batch mean of -log q(y_i | z_i)."
     if not isinstance(log_q, torch.Tensor) or not log_q.dtype.is_floating_point or log_q.ndim != 2 or len(log_q) == 0:
         raise ValueError(f"`log_q` must be a floating-point (B, K) torch.Tensor with B >= 1, got {getattr(log_q, 'shape', type(log_q))}")
-    y = _check_labels(y, len(log_q), log_q.shape[1], log_q.device) if check else y
-    return F.nll_loss(log_q.to(_compute_dtype(log_q.dtype)), y)
+    y = check_labels(y, len(log_q), log_q.shape[1], log_q.device) if check else y
+    return F.nll_loss(log_q.to(compute_dtype(log_q.dtype)), y)

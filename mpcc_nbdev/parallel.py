@@ -4,7 +4,7 @@
 
 # %% ../nbs/06b_parallel.ipynb #c4d14577
 from __future__ import annotations
-import os, sys, time, hashlib, warnings, contextlib, multiprocessing as mp
+import os, time, hashlib, contextlib, multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 import torch
@@ -13,12 +13,14 @@ import torch.distributed as dist
 from fastcore.basics import patch
 from .config import MPCCConfig
 from .data import ImageData
-from .train import Trainer, load_checkpoint
+from .train import Trainer
+from .checkpoint import load_checkpoint
+from .graphs import graphed_step
 from .runs import resume_changes
 
 # %% auto #0
 __all__ = ['dist_env', 'init_distributed', 'GlobalBatchNorm', 'convert_sync_bn', 'DistributedTrainer', 'trainer_class',
-           'is_main_process', 'state_digest', 'num_threads', 'map_processes', 'train_seeds', 'graphed_step']
+           'is_main_process', 'state_digest', 'num_threads', 'map_processes', 'train_seeds']
 
 # %% ../nbs/06b_parallel.ipynb #d9191e70
 def dist_env() -> dict:
@@ -262,54 +264,3 @@ def train_seeds(cfgs:list, # one MPCCConfig per run, e.g. a preset with seeds 0.
     from mpcc_nbdev import parallel as mod
     jobs = [(c.to_json(), data, None if out_dirs is None else str(out_dirs[i]), n_iters, overwrite) for i, c in enumerate(cfgs)]
     return map_processes(mod._seed_job, jobs, parallel, threads)
-
-# %% ../nbs/06b_parallel.ipynb #dd812e67
-def _eager_step(t:Trainer):
-    "One eager iteration of `t`, even with `cfg.cuda_graphs` set."
-    t._eager = True
-    try: return t.step()
-    finally: t._eager = False
-
-def _capturable(t:Trainer):
-    "What capture needs: capturable fused Adam, autocast without its cache."
-    for o in (t.opt_G, t.opt_D, t.opt_E, t.opt_P):
-        for g in (o.param_groups if o is not None else []): g['capturable'] = True
-    bf16 = t.cfg.precision == 'bf16'
-    t._autocast = lambda: torch.autocast(t.device.type, dtype=torch.bfloat16, enabled=bf16, cache_enabled=False)
-
-def _graph_deps(t:Trainer) -> tuple:
-    "What a captured iteration reads besides tensor contents: the EMA branch, the sampler, each optimiser's state."
-    st = [next(iter(o.state.values()))['exp_avg'] for o in (t.opt_G, t.opt_D, t.opt_E, t.opt_P) if o is not None and o.state]
-    return (t.it + 1 < t.cfg.ema_start, t.sampler, *st)
-
-def _same_deps(a:tuple, b:tuple) -> bool: return len(a) == len(b) and a[0] == b[0] and all(x is y for x, y in zip(a[1:], b[1:]))
-
-# %% ../nbs/06b_parallel.ipynb #1f2ed2fa
-def _warm_step(t:Trainer):
-    "An eager iteration on a side stream (capture needs cuBLAS, autograd and Adam initialised off the capture stream)."
-    main = torch.cuda.current_stream(t.device); s = torch.cuda.Stream(t.device); s.wait_stream(main)
-    with torch.cuda.stream(s): out = _eager_step(t)
-    main.wait_stream(s)
-    return out
-
-def _capture(t:Trainer) -> dict:
-    "Record one iteration of `t` as a CUDA graph (capture runs nothing: the first replay does the iteration)."
-    it, g = t.it, torch.cuda.CUDAGraph()
-    with torch.cuda.graph(g): out = _eager_step(t)
-    t.it = it
-    return dict(graph=g, out=out, deps=_graph_deps(t))
-
-def graphed_step(t:Trainer, # a Trainer (or DistributedTrainer) with `cfg.cuda_graphs`
-                 warmup:int=3): # eager iterations before the first capture
-    "One iteration replayed from a CUDA graph of the whole Algorithm-1 step (captured on first use); eager off CUDA."
-    if t.device.type != 'cuda':
-        warnings.warn(f"cuda_graphs=True needs a CUDA device: this run on {t.device} takes eager steps (the same results)")
-        t._eager = True
-        return t.step()
-    if not hasattr(t, '_graph'): _capturable(t); t._graph, t._graph_warm = None, 0
-    if t._graph is None or not _same_deps(t._graph['deps'], _graph_deps(t)):
-        t._graph = None
-        if t._graph_warm < warmup: t._graph_warm += 1; return _warm_step(t)
-        t._graph = _capture(t)
-    t._graph['graph'].replay(); t.it += 1
-    return t._graph['out'].clone()

@@ -10,19 +10,19 @@ from torch import nn
 from fastcore.basics import store_attr, patch
 
 # %% auto #0
-__all__ = ['GMMPrior', 'NormalPrior']
+__all__ = ['pos_int', 'check_labels', 'compute_dtype', 'GMMPrior', 'NormalPrior']
 
 # %% ../nbs/01_prior.ipynb #767e2706
 _SIGMA_MODES = ('project', 'clamp', 'offset')
 
-def _pos_int(v, name, minimum=1):
+def pos_int(v, name, minimum=1):
     "`v` as an int >= `minimum`, or a ValueError naming `name`."
     try: i = operator.index(v) if not isinstance(v, bool) else None
     except TypeError: i = None
     if i is None or i < minimum: raise ValueError(f"`{name}` must be an integer >= {minimum}, got {v!r}")
     return i
 
-def _check_labels(y, n, k, device, name='y'):
+def check_labels(y, n, k, device, name='y'):
     "Integer labels `y` of length `n` in [0, k) as a LongTensor on `device`, or a ValueError naming `name`."
     y = torch.as_tensor(y)
     if y.dtype.is_floating_point or y.dtype.is_complex or y.dtype == torch.bool:
@@ -39,7 +39,7 @@ def _check_z(z, latent_dim, name='z'):
     if z.ndim != 2 or z.shape[1] != latent_dim:
         raise ValueError(f"`{name}` must have shape (n, {latent_dim}), got {tuple(z.shape)}")
 
-def _compute_dtype(*dts):
+def compute_dtype(*dts):
     "The dtype to compute in: the promotion of `dts`, at least float32."
     dt = torch.float32
     for d in dts: dt = torch.promote_types(dt, d)
@@ -56,7 +56,7 @@ class GMMPrior(nn.Module):
                  sigma_mode:str='project',  # 'project' (paper), 'clamp' (dead zone) or 'offset' (authors' code), see above
                  logvar_init:float=0.):     # initial log-variance (0: sigma = 1; the authors' code: 1.0)
         super().__init__()
-        n_clusters, latent_dim = _pos_int(n_clusters, 'n_clusters'), _pos_int(latent_dim, 'latent_dim')
+        n_clusters, latent_dim = pos_int(n_clusters, 'n_clusters'), pos_int(latent_dim, 'latent_dim')
         try: s, l0 = float(sigma_min), float(logvar_init)
         except (TypeError, ValueError): s, l0 = float('nan'), float('nan')
         if not (math.isfinite(s) and s > 0): raise ValueError(f"`sigma_min` must be a finite number > 0, got {sigma_min!r}")
@@ -121,8 +121,8 @@ def sample(self:GMMPrior,
            n:int,     # number of samples
            y=None):   # optional (n,) integer labels in [0, K); drawn from Cat(phi) when None
     "Draw `(y, z)`: y ~ Cat(phi) (or the given labels) and z = mu_y + sigma_y * eps, on the prior's device."
-    n, dev = _pos_int(n, 'n', minimum=0), self.mu.device
-    if y is not None: y = _check_labels(y, n, self.n_clusters, dev)
+    n, dev = pos_int(n, 'n', minimum=0), self.mu.device
+    if y is not None: y = check_labels(y, n, self.n_clusters, dev)
     elif self.logits is None: y = torch.randint(self.n_clusters, (n,), device=dev)
     elif n == 0: y = torch.zeros(0, dtype=torch.long, device=dev)
     else: y = torch.multinomial(self.weights.detach(), n, replacement=True)
@@ -139,7 +139,7 @@ def log_membership(self:GMMPrior,
                    z:torch.Tensor): # (n, J) latent codes
     "log q(y|z) of Eq. 9 as an (n, K) tensor, by log-sum-exp, computed in at least float32."
     _check_z(z, self.latent_dim)
-    dt = _compute_dtype(z.dtype, self.mu.dtype)
+    dt = compute_dtype(z.dtype, self.mu.dtype)
     with torch.autocast(z.device.type, enabled=False):
         logp = _diag_normal_logpdf(z.to(dt)[:, None, :], self.means.to(dt), self.membership_sigmas.to(dt))
         if self.logits is not None: logp = logp + torch.log_softmax(self.logits.to(dt), 0)
@@ -167,7 +167,7 @@ class NormalPrior(nn.Module):
     def __init__(self,
                  latent_dim:int): # J, dimension of z
         super().__init__()
-        self.latent_dim, self.n_clusters, self.sigma_min, self.learn_weights = _pos_int(latent_dim, 'latent_dim'), 1, 1., False
+        self.latent_dim, self.n_clusters, self.sigma_min, self.learn_weights = pos_int(latent_dim, 'latent_dim'), 1, 1., False
         self.register_buffer('_anchor', torch.zeros(0), persistent=False)   # carries device and dtype
 
     def _full(self, shape, v): return torch.full(shape, v, device=self._anchor.device, dtype=self._anchor.dtype)
@@ -182,14 +182,14 @@ class NormalPrior(nn.Module):
 
     def sample(self, n:int, y=None):
         "Draw `(y, z)` with y = 0 and z ~ N(0, I) on the prior's device."
-        n, dev = _pos_int(n, 'n', minimum=0), self._anchor.device
-        y = torch.zeros(n, dtype=torch.long, device=dev) if y is None else _check_labels(y, n, 1, dev)
+        n, dev = pos_int(n, 'n', minimum=0), self._anchor.device
+        y = torch.zeros(n, dtype=torch.long, device=dev) if y is None else check_labels(y, n, 1, dev)
         return y, torch.randn(n, self.latent_dim, device=dev, dtype=self._anchor.dtype)
 
     def log_membership(self, z:torch.Tensor):
         "log q(y=0|z) = 0, shape (n, 1)."
         _check_z(z, self.latent_dim)
-        return torch.zeros(len(z), 1, device=z.device, dtype=_compute_dtype(z.dtype, self._anchor.dtype))
+        return torch.zeros(len(z), 1, device=z.device, dtype=compute_dtype(z.dtype, self._anchor.dtype))
 
     def forward(self, z:torch.Tensor): return self.log_membership(z)
     def loss(self):

@@ -15,7 +15,7 @@ except ImportError: fcntl = None   # Windows: the lock falls back to the PID che
 __all__ = ['CHECKPOINT', 'LOCK_NAME', 'SIDE_FILES', 'RESUMABLE', 'RESUME_OPTIONS', 'note', 'log_event', 'check_run_dir',
            'check_threads', 'RunDirLocked', 'pid_alive', 'RunLock', 'sample_sheets', 'run_files', 'clear_run_dir',
            'checkpoint_iteration', 'claim_out_dir', 'WriteFailed', 'fsync_path', 'atomic_write', 'write_text',
-           'read_log', 'append_jsonl', 'write_results', 'repair_run_dir', 'resume_changes', 'cli_wording']
+           'read_log', 'append_jsonl', 'write_results', 'repair_run_dir', 'resume_changes']
 
 # %% ../nbs/05a_runs.ipynb #cac71504
 CHECKPOINT, LOCK_NAME = 'checkpoint.pt', 'run.lock'
@@ -266,24 +266,3 @@ def resume_changes(saved:MPCCConfig, # the config saved with the checkpoint
                          f"(or replace this one with overwrite=True)")
     if requested.get('threads') is not None: applied['threads'] = [None, check_threads(requested['threads'])]
     return (saved.replace(**changes) if changes else saved), applied
-
-# %% ../nbs/05a_runs.ipynb #796860ef
-_CLI_FLAGS = dict(n_iters='--n_iters', seed='--seed', device='--device', precision='--precision', split='--split', dataset='--data')
-_CLI_SUBS = [
-    (r"Trainer\.resume\('[^']*'\)", "--resume"), (r"\boverwrite=True\b", "--overwrite"), (r"\bdownload=True\b", "--download"),
-    (r"\bpoint root= \(or \$MPCC_DATA\)", "point --data_root (or $MPCC_DATA)"), (r"(?<![\w/.-])out_dir\b(?![/\w])", "--out_dir"),
-    (r"\bprecision='(\w+)'", r"--precision \1"), (r"\bdevice='([\w:]+)'", r"--device \1"),
-    (r"\b(n_iters|threads|seed)=", r"--\1 "), (r"\b(n_iters|threads)( must| \d)", r"--\1\2"),
-    (r"\bwithout resume\b", "without --resume"), (r"\(and threads, progress\)", "(and --threads, --quiet)"), (r"\bskip_corrupt=True\b", "--skip_corrupt"), (r"(?<![\w-])split=", "--split ")]
-
-def cli_wording(msg:str, prog:str|None='mpcc_nbdev'): # an exception's message; the command's name (None: no prefix)
-    "The one-line CLI form of an API message: API arguments become CLI flags."
-    import re
-    msg = ' '.join(str(msg).split())
-    def field(m):
-        k = m.group(1)
-        return f"{_CLI_FLAGS[k]} (MPCCConfig.{k}):" if k in _CLI_FLAGS else f"MPCCConfig.{k} (--overrides):"
-    msg = re.sub(r"MPCCConfig\.(\w+):", field, msg)
-    for pat, rep in _CLI_SUBS: msg = re.sub(pat, rep, msg)
-    msg = ' '.join(msg.split())
-    return msg if prog is None else f"{prog}: error: {msg}"

@@ -4,79 +4,26 @@
 
 # %% ../nbs/06_train.ipynb #c1b12564
 from __future__ import annotations
-import os, sys, json, time, copy, random, platform, contextlib, dataclasses
+import time, copy, dataclasses
 from pathlib import Path
-import numpy as np
 import torch
 import torch.nn as nn
 import torchvision
 from tqdm import tqdm
 from fastcore.basics import patch
-from fastcore.script import call_parse, store_true
-import mpcc_nbdev
-from .config import MPCCConfig, PRESETS, preset as make_preset
+from .config import MPCCConfig
 from .prior import GMMPrior, NormalPrior
 from .losses import d_hinge_loss, g_hinge_loss, encoder_nll, membership_ce
 from .networks import build_networks
-from .data import ImageData, DeviceSampler, load_dataset, check_inference_input, count_nonfinite
-from .runs import (RunLock, RESUMABLE, claim_out_dir, atomic_write, WriteFailed, repair_run_dir, resume_changes, note,
-                             log_event, append_jsonl, fsync_path, checkpoint_iteration, check_run_dir)
+from .data import ImageData, DeviceSampler, load_config_data, check_inference_input, count_nonfinite
+from .device import resolve_device, resolve_precision, seed_everything, eval_mode, seeded
+from .graphs import graphed_step
+from .runs import claim_out_dir, note, append_jsonl, checkpoint_iteration
+from .checkpoint import Checkpointing, DivergenceError, tb_writer
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
-__all__ = ['resolve_device', 'has_bf16_units', 'resolve_precision', 'seed_everything', 'get_rng_state', 'set_rng_state',
-           'build_prior', 'DivergenceError', 'fit_point_scaler', 'Trainer', 'load_checkpoint', 'plot_toy_latent']
-
-# %% ../nbs/06_train.ipynb #d65ae73b
-def resolve_device(name:str='auto'): # 'auto' (cuda when available), 'cpu', 'cuda', 'cuda:1', ...
-    "The `torch.device` that a config's `device` field names."
-    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: dev = torch.device(name)
-    except (RuntimeError, TypeError) as e:
-        raise ValueError(f"device={name!r} is not a torch device: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from e
-    if dev.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f"device={name!r} but CUDA is not available here: use device='cpu' or 'auto'")
-    return dev
-
-def _cpu_has_bf16_units():
-    "AMX or AVX-512-BF16 on this CPU, and torch/oneDNN allowed to use AVX-512 (ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA)."
-    c = torch.cpu
-    units = getattr(c, '_is_amx_tile_supported', lambda: False)() or getattr(c, '_is_avx512_bf16_supported', lambda: False)()
-    isa = os.environ.get('ONEDNN_MAX_CPU_ISA', 'ALL').upper()
-    return bool(units) and torch.backends.cpu.get_cpu_capability().startswith('AVX512') and not isa.startswith(('SSE', 'AVX2', 'AVX_'))
-
-def has_bf16_units(device) -> bool: # a `torch.device` (or its name)
-    "Whether `device` has native bf16 matrix units: CUDA compute capability >= 8.0, or a CPU with AMX or AVX-512-BF16."
-    device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.get_device_capability(device) >= (8, 0)
-    return device.type == 'cpu' and _cpu_has_bf16_units()
-
-def resolve_precision(precision:str, # 'auto', 'fp32', 'bf16' or 'fp64'
-                      device) -> str: # the device the run trains on
-    "The precision a run uses: 'auto' is 'bf16' where `has_bf16_units(device)`, else 'fp32'; others as given."
-    if precision not in ('auto', 'fp32', 'bf16', 'fp64'): raise ValueError(f"precision={precision!r}: use 'auto', 'fp32', 'bf16' or 'fp64'")
-    if precision != 'auto': return precision
-    return 'bf16' if has_bf16_units(device) else 'fp32'
-
-# %% ../nbs/06_train.ipynb #9eeb1ffa
-def seed_everything(seed:int): # seeds torch (CPU and CUDA), Python `random` and numpy
-    "Seed every global random number generator a run uses."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
-
-def get_rng_state() -> dict:
-    "All global RNG states, as tensors, lists and numbers only (loadable with `weights_only=True`)."
-    v, keys, gauss = random.getstate()
-    _, nkeys, pos, has_g, cached = np.random.get_state()
-    return dict(torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                python=[v, list(keys), gauss], numpy=[torch.from_numpy(nkeys.astype(np.int64)), int(pos), int(has_g), float(cached)])
-
-def set_rng_state(s:dict): # as returned by `get_rng_state`
-    "Restore the global RNG states saved by `get_rng_state`."
-    torch.set_rng_state(s['torch'])
-    if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
-    v, keys, gauss = s['python']; random.setstate((v, tuple(keys), gauss))
-    nkeys, pos, has_g, cached = s['numpy']
-    np.random.set_state(('MT19937', nkeys.numpy().astype(np.uint32), pos, has_g, cached))
+__all__ = ['build_prior', 'fit_point_scaler', 'Trainer']
 
 # %% ../nbs/06_train.ipynb #8cc27f3f
 def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`, `logvar_init`
@@ -88,14 +35,6 @@ def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `s
 def _adam(params, cfg, lr, device):
     "Adam with the config's betas and eps; fused kernels on CPU and CUDA."
     return torch.optim.Adam(params, lr=lr, betas=cfg.betas, eps=cfg.adam_eps, fused=device.type in ('cpu', 'cuda'))
-
-# %% ../nbs/06_train.ipynb #5b07793f
-class DivergenceError(RuntimeError):
-    "Training produced a non-finite loss or parameter; the message names the phase and the iteration."
-
-def _claim_out_dir(d:Path, overwrite:bool):
-    "Lock run directory `d` for this process and clear it (see `runs.claim_out_dir`); returns the `RunLock`."
-    return claim_out_dir(d, overwrite)
 
 # %% ../nbs/06_train.ipynb #157c8a15
 def _check_data(cfg, data):
@@ -110,11 +49,6 @@ def _check_data(cfg, data):
         raise ValueError(f"batch_size={cfg.batch_size} is larger than the dataset {data.name!r} ({len(data)} samples): "
                          f"set batch_size to at most {len(data)}")
 
-def _load_cfg_data(cfg, root=None, download=False):
-    "The part `cfg.split` of dataset `cfg.dataset` (for 'mixture2d': `cfg.n_clusters` components)."
-    kw = dict(n_components=cfg.n_clusters) if cfg.dataset == 'mixture2d' else {}
-    return load_dataset(cfg.dataset, root=root, split=cfg.split, download=download, **kw)
-
 def fit_point_scaler(x:torch.Tensor, # (N, D) training points
                      scale:float): # target standard deviation of every feature
     "(loc, mult) such that (x - loc) * mult has mean 0 and std `scale` in every feature (constant features: mult = scale)."
@@ -124,7 +58,7 @@ def fit_point_scaler(x:torch.Tensor, # (N, D) training points
     return x.mean(0).float(), (scale / sd).float()
 
 # %% ../nbs/06_train.ipynb #3e25e2f7
-class Trainer:
+class Trainer(Checkpointing):
     "Algorithm 1 of MPCC: prior, G, D and E trained together; EMA, standing statistics, checkpoints, logs."
     losses = ('d_loss', 'g_loss', 'e_nll', 'prior_ce', 'prior_lp')
     phases = ('D step (line 12, Eq. 6)', 'G step (line 17, Eq. 6)', 'E step (line 23, Eq. 7)',
@@ -139,8 +73,8 @@ class Trainer:
         cfg.validate(); _check_data(cfg, data)
         self.cfg, self.data, self.progress, self.device = cfg, data, progress, resolve_device(cfg.device)
         self.out_dir = None if out_dir is None else Path(out_dir)
-        self._lock = None if self.out_dir is None else _claim_out_dir(self.out_dir, overwrite)
-        self._tb = _tb_writer(self.out_dir, tensorboard)
+        self._lock = None if self.out_dir is None else claim_out_dir(self.out_dir, overwrite)
+        self._tb = tb_writer(self.out_dir, tensorboard)
         seed_everything(cfg.seed)
         cfg = self.cfg = cfg.replace(precision=resolve_precision(cfg.precision, self.device))   # never 'auto' from here on
         self._build()
@@ -193,7 +127,7 @@ def _from_model(self:Trainer, x): return x if self.scaler is None else x / self.
 def _need_data(self:Trainer):
     "The `DeviceSampler` of the training data (loading `cfg.dataset` if no data were given)."
     if self.sampler is not None: return self.sampler
-    if self.data is None: self.data = _load_cfg_data(self.cfg)
+    if self.data is None: self.data = load_config_data(self.cfg)
     _check_data(self.cfg, self.data)
     if self.scaler is None: self._fit_scaler(self.data)
     if self.cfg.conditional_d and self.data.y is None:
@@ -278,8 +212,7 @@ def _ema_update(self:Trainer):
 @patch
 def step(self:Trainer):
     "One iteration of Algorithm 1 (lines 7-28) plus the EMA update; returns the 5 losses as one device tensor."
-    if self.cfg.cuda_graphs and not getattr(self, '_eager', False):   # replayed CUDA graph (06b_parallel); eager off CUDA
-        from mpcc_nbdev.parallel import graphed_step; return graphed_step(self)
+    if self.cfg.cuda_graphs and not getattr(self, '_eager', False): return graphed_step(self)   # replayed CUDA graph (05c_graphs)
     self._need_data()
     cfg = self.cfg
     d = torch.stack([self._d_step() for _ in range(cfg.d_steps)]).mean()
@@ -292,15 +225,6 @@ def step(self:Trainer):
     return torch.stack([d, g, nll, e[0][1], e[0][2]])
 
 # %% ../nbs/06_train.ipynb #a4e8faba
-@contextlib.contextmanager
-def _eval_mode(*ms):
-    "Put modules in eval mode, restoring their training flags afterwards."
-    flags = [m.training for m in ms]
-    for m in ms: m.eval()
-    try: yield
-    finally:
-        for m, f in zip(ms, flags): m.train(f)
-
 @patch
 def _batches(self:Trainer, x, bs:int):
     "Chunks of `x` (a tensor or ImageData) on the device in the parameters' dtype, channels_last for images."
@@ -315,7 +239,7 @@ def _batches(self:Trainer, x, bs:int):
 def encode(self:Trainer, x, # images N×C×H×W in [-1, 1] (points N×D for the MLP), or an ImageData
            bs:int=500): # batch size
     "Encoder means mu(x) of q(z|x), (N, J) float32 on the CPU, computed in fp32 (outside autocast)."
-    with _eval_mode(self.E):
+    with eval_mode(self.E):
         out = [self.E(b)[0].float().cpu() for b in self._batches(x, bs)]
     return torch.cat(out) if out else torch.zeros(0, self.cfg.latent_dim)
 
@@ -340,8 +264,7 @@ def standing_stats(self:Trainer, passes:int|None=None): # forward passes; None: 
     moms = [m.momentum for m in bns]
     for m in bns: m.reset_running_stats(); m.momentum = None; m.train()
     try:
-        with torch.random.fork_rng(devices=self._rng_devices):   # fp32, like all inference
-            torch.manual_seed(self.cfg.seed + 1)
+        with seeded(self.cfg.seed + 1, self._rng_devices):   # fp32, like all inference
             for _ in range(passes):
                 y, z = self.prior.sample(self.cfg.batch_size)
                 self.G_ema(z, y)
@@ -393,8 +316,7 @@ def reconstruct(self:Trainer, x, # images (or points), or an ImageData
 def log_stats(self:Trainer):
     "sigma range of the prior, cluster occupancy of prior samples and of encoded real data, purity and accuracy."
     K = self.prior.n_clusters
-    with torch.random.fork_rng(devices=self._rng_devices):
-        torch.manual_seed(self.cfg.seed + 2)
+    with seeded(self.cfg.seed + 2, self._rng_devices):
         _, z = self.prior.sample(2000)
         occ_p = torch.bincount(self.prior.log_membership(z).argmax(1).cpu(), minlength=K) / 2000
     s = self.prior.sigmas.detach()
@@ -416,7 +338,7 @@ def _check_finite(self:Trainer, bad:torch.Tensor): # per loss: first iteration w
     if not hits: return
     it, i = min(hits)
     ck = self.out_dir/'checkpoint.pt' if self.out_dir is not None else None
-    keep = f"; the last good checkpoint {ck} (iteration {_ckpt_it(ck)}) is kept" if ck is not None and ck.exists() else ""
+    keep = f"; the last good checkpoint {ck} (iteration {checkpoint_iteration(ck)}) is kept" if ck is not None and ck.exists() else ""
     raise DivergenceError(f"training diverged: non-finite {self.losses[i]} in the {self.phases[i]} at iteration {it}{keep}. "
                           f"{self._divergence_cause()}")
 
@@ -429,18 +351,6 @@ def _divergence_cause(self:Trainer):
                   f"networks (the data were changed after they were checked). Replace or drop those samples")
     if self.cfg.precision == 'bf16': return "Lower lr/lr_prior or use precision='fp32'"
     return "The data are finite and the run is fp32: lower lr/lr_prior (or check a custom change to the model)"
-
-def _ckpt_it(path):
-    "Iteration stored in checkpoint `path` (read memory-mapped), or '?'."
-    return checkpoint_iteration(path)
-
-def _tb_writer(out_dir, on:bool):
-    "A TensorBoard SummaryWriter in `out_dir/tb`, or None."
-    if not on: return None
-    if out_dir is None: raise ValueError("tensorboard=True needs an out_dir to write to")
-    try: from torch.utils.tensorboard import SummaryWriter
-    except ImportError as e: raise ValueError("tensorboard=True needs the tensorboard package: pip install tensorboard") from e
-    return SummaryWriter(str(Path(out_dir)/'tb'))
 
 # %% ../nbs/06_train.ipynb #e195dd18
 @patch
@@ -463,179 +373,11 @@ def sample_sheet(self:Trainer, n_per_cluster:int=10, # samples per cluster (colu
                  path=None): # save the sheet as PNG here
     "Samples of G_ema, one row per cluster, as an image grid (C, H, W) in [0, 1]; fixed seed."
     K = self.prior.n_clusters
-    with torch.random.fork_rng(devices=self._rng_devices):
-        torch.manual_seed(self.cfg.seed + 3)
+    with seeded(self.cfg.seed + 3, self._rng_devices):
         x = self.sample(K * n_per_cluster, y=torch.arange(K).repeat_interleave(n_per_cluster))
     grid = torchvision.utils.make_grid(x, nrow=n_per_cluster, normalize=True, value_range=(-1, 1), padding=1)
     if path is not None: Path(path).parent.mkdir(parents=True, exist_ok=True); torchvision.utils.save_image(grid, path)
     return grid
-
-# %% ../nbs/06_train.ipynb #eff8b6b1
-_FORMAT = 'mpcc_nbdev.Trainer/1'
-_PARTS = ('G', 'D', 'E', 'prior', 'G_ema', 'opt_G', 'opt_D', 'opt_E')
-
-def _versions():
-    "Versions of what produced a checkpoint."
-    return dict(mpcc_nbdev=str(mpcc_nbdev.__version__), torch=str(torch.__version__), numpy=str(np.__version__),
-                python=platform.python_version(), cpu_capability=torch.backends.cpu.get_cpu_capability())
-
-def _atomic_write(path:Path, write):
-    "Call `write(f)` on a temporary file beside `path`, fsync it, then rename it over `path` (see `runs.atomic_write`)."
-    atomic_write(path, write)
-
-# %% ../nbs/06_train.ipynb #c631bb1f
-@patch
-def state_dict(self:Trainer) -> dict:
-    "Everything needed to continue the run exactly (weights_only-safe types)."
-    return dict(format=_FORMAT, it=self.it, config=self.cfg.to_json(), versions=_versions(),
-                G=self.G.state_dict(), D=self.D.state_dict(), E=self.E.state_dict(), prior=self.prior.state_dict(),
-                G_ema=self.G_ema.state_dict(), opt_G=self.opt_G.state_dict(), opt_D=self.opt_D.state_dict(),
-                opt_E=self.opt_E.state_dict(), opt_P=None if self.opt_P is None else self.opt_P.state_dict(),
-                rng=get_rng_state(), history=json.dumps(self.history),
-                scaler=None if self.scaler is None else {k: v.cpu() for k, v in self.scaler.items()})
-
-@patch
-def load_state_dict(self:Trainer, s:dict): # from `state_dict` (same config)
-    "Restore a state saved by `state_dict`."
-    for k in ('G', 'D', 'E', 'prior', 'G_ema'): getattr(self, k).load_state_dict(s[k])
-    for k in ('opt_G', 'opt_D', 'opt_E', 'opt_P'):
-        if getattr(self, k) is not None: getattr(self, k).load_state_dict(s[k])
-    self.it, self.history, self._standing_at = int(s['it']), json.loads(s['history']), None
-    if s.get('scaler') is not None: self.scaler = {k: v.to(self.device) for k, v in s['scaler'].items()}
-    set_rng_state(s['rng'])
-    return self
-
-# %% ../nbs/06_train.ipynb #c118911e
-@patch
-def _write_side_files(self:Trainer, results:dict|None=None):
-    "config.json, versions.json and (when given) results.json in out_dir, each written atomically."
-    side = dict(**{'config.json': self.cfg.to_json(), 'versions.json': json.dumps(_versions(), indent=1)},
-                **({'results.json': json.dumps(results, indent=1)} if results is not None else {}))
-    for name, text in side.items(): _atomic_write(self.out_dir/name, lambda f: f.write(text.encode()))
-
-@patch
-def save(self:Trainer, path=None): # file to write; None: `out_dir/checkpoint.pt`
-    "Write a checkpoint crash-consistently: log synced first, checkpoint via temporary file + rename, then results.json."
-    if path is None and self.out_dir is None: raise ValueError("save() needs a path, or a Trainer with an out_dir")
-    path = Path(path) if path is not None else self.out_dir/'checkpoint.pt'
-    for name in ('G', 'D', 'E', 'prior'):
-        ps = list(getattr(self, name).parameters())
-        if ps and not torch.stack([torch.isfinite(p).all() for p in ps]).all():
-            raise DivergenceError(f"parameters of {name} are not finite at iteration {self.it}: refusing to save {path}")
-    in_run = self.out_dir is not None and path.parent.resolve() == self.out_dir.resolve()
-    if in_run: self._own_out_dir(); fsync_path(self.out_dir/'log.jsonl')   # 1. the records the checkpoint covers
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = self.state_dict()
-    try: _atomic_write(path, lambda f: torch.save(state, f))               # 2. the checkpoint
-    except WriteFailed as e:
-        prev = f"the previous checkpoint (iteration {_ckpt_it(path)}) is intact" if path.exists() else "there was no earlier checkpoint"
-        raise WriteFailed(f"saving the checkpoint of iteration {self.it} failed: {e}; {prev}. Free disk space "
-                          f"(or choose another out_dir) and resume") from e
-    if in_run:                                                              # 3. what names it
-        self._write_side_files(dict(it=self.it, checkpoint=path.name, last_log=self.history[-1] if self.history else None))
-    return path
-
-# %% ../nbs/06_train.ipynb #bb18d7c2
-def load_checkpoint(path): # a file written by `Trainer.save`
-    "The state dict in checkpoint `path` (weights_only), with clear errors for missing, corrupt or foreign files."
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}: pass a file written by Trainer.save (e.g. <out_dir>/checkpoint.pt)")
-    try: s = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise ValueError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}) and cannot be loaded: "
-                         f"use an intact checkpoint or start the run again") from e
-    if not isinstance(s, dict) or s.get('format') != _FORMAT:
-        raise ValueError(f"{path} is not an mpcc_nbdev Trainer checkpoint (format {_FORMAT!r})")
-    missing = [k for k in (*_PARTS, 'opt_P', 'it', 'config', 'rng', 'history') if k not in s]
-    if missing: raise ValueError(f"checkpoint {path} is incomplete: missing {missing}")
-    return s
-
-@patch(cls_method=True)
-def load(cls:Trainer, path, # checkpoint written by `Trainer.save`
-         data:ImageData|None=None, # training data to continue with (None: loaded from the config when needed)
-         out_dir=None, # run directory to continue in; None: the checkpoint's folder
-         device:str|None=None, # override the config's device, e.g. 'cpu' for a GPU checkpoint
-         progress:bool=True): # progress bar in `fit`
-    "A Trainer restored from a checkpoint, ready to continue exactly where it stopped (see also `Trainer.resume`)."
-    s = load_checkpoint(path)
-    cfg = MPCCConfig.from_json(s['config'])
-    if device is not None: cfg = cfg.replace(device=device)
-    return cls._from_state(s, cfg, data, progress, path, out_dir)
-
-@patch(cls_method=True)
-def _from_state(cls:Trainer, s, cfg, data, progress, path, out_dir=None):
-    "A Trainer built from `cfg` with the state `s` of checkpoint `path`; its run directory is locked when it first writes."
-    t = cls(cfg, data, progress=progress)
-    try: t.load_state_dict(s)
-    except (RuntimeError, KeyError, ValueError) as e:
-        raise ValueError(f"checkpoint {path} does not match its own config ({type(e).__name__}: {str(e)[:200]})") from e
-    t.out_dir = Path(out_dir) if out_dir is not None else Path(path).parent
-    t._ckpt_name = Path(path).name if t.out_dir.resolve() == Path(path).parent.resolve() else None
-    return t
-
-@patch
-def _own_out_dir(self:Trainer, lock:RunLock|None=None): # a lock of out_dir already taken, or None
-    "Before the first write: lock out_dir for this process and, for a loaded run, cut its files back to the checkpoint."
-    if self.out_dir is None or getattr(self, '_lock', None) is not None: return
-    self.out_dir.mkdir(parents=True, exist_ok=True)
-    self._lock = lock or RunLock(self.out_dir)
-    if self._lock.note: note(self._lock.note)
-    done = repair_run_dir(self.out_dir, self.it, self.history, getattr(self, '_ckpt_name', None))
-    for msg in done: note(f"{self.out_dir}: {msg}")
-    if done or self._lock.note: log_event(self.out_dir, 'repair', it=self.it, repairs=done, lock=self._lock.note)
-
-# %% ../nbs/06_train.ipynb #2fb5d397
-def _saved_config_file(d:Path, cfg:MPCCConfig):
-    "Check `d/config.json` against the checkpoint's config: ValueError naming the file when corrupt or edited."
-    p = d/'config.json'
-    if not p.exists(): return
-    try: saved = json.loads(p.read_text())
-    except (ValueError, OSError) as e:
-        raise ValueError(f"{p} is corrupt ({e}): the checkpoint holds the run's config, so delete {p} and resume again "
-                         f"(it is rewritten from the checkpoint)") from e
-    diff = {k for k, v in json.loads(cfg.to_json()).items() if saved.get(k) != v and k not in RESUMABLE} if isinstance(saved, dict) else {'?'}
-    if diff:
-        raise ValueError(f"{p} differs from the checkpoint's config in {', '.join(sorted(diff))}: a resume keeps the checkpoint's "
-                         f"config; pass the changes a resume allows as arguments (e.g. n_iters=...), start a new run for "
-                         f"others, or delete {p} to have it rewritten")
-
-@patch(cls_method=True)
-def resume(cls:Trainer, out_dir, # run directory holding checkpoint.pt
-           data=None, # ImageData, a function cfg -> ImageData, or None (the config's dataset, loaded when needed)
-           progress:bool=True, # progress bar in `fit`
-           tensorboard:bool=False, # also log to TensorBoard in `out_dir/tb`
-           **changes): # what a resume may change: n_iters, ckpt_every, log_every, sample_every, device, threads
-    "Continue the run in `out_dir` from its checkpoint; anything but the changes a resume allows is refused."
-    d = check_run_dir(out_dir)
-    ck = d/'checkpoint.pt'
-    if not d.is_dir(): raise FileNotFoundError(f"out_dir {d} does not exist: there is no run to resume; start a new run without resume")
-    if not ck.exists():
-        side = [p.name for p in d.iterdir() if p.name not in ('run.lock', 'events.jsonl')]
-        why = (f"the run there was stopped before its first checkpoint ({', '.join(sorted(side)[:3])}); start it again without resume "
-               f"(its side files are replaced without overwrite=True)") if side else "start a new run there"
-        raise FileNotFoundError(f"out_dir {d} holds no checkpoint to resume: {why}")
-    s = load_checkpoint(ck)
-    saved = MPCCConfig.from_json(s['config'])
-    _saved_config_file(d, saved)
-    cfg, applied = resume_changes(saved, changes)
-    if 'threads' in applied: torch.set_num_threads(applied['threads'][1])
-    lock = RunLock(d)                                  # before anything is changed on disk
-    t = cls._from_state(s, cfg, data(cfg) if callable(data) else data, progress, ck)
-    t._own_out_dir(lock)
-    t._tb = _tb_writer(d, tensorboard)
-    if applied: note(f"resuming {d} at iteration {t.it} with " + ', '.join(f"{k}: {a} -> {b}" for k, (a, b) in applied.items()))
-    log_event(d, 'resume', it=t.it, applied=applied)
-    t._write_side_files()
-    if cfg.n_iters <= t.it: note(f"the run in {d} is at iteration {t.it} and n_iters={cfg.n_iters}: nothing to train; pass a larger n_iters to continue")
-    return t
-
-@patch
-def close(self:Trainer):
-    "Give up the run directory's lock (and close TensorBoard): another process may then resume the run."
-    if getattr(self, '_lock', None) is not None: self._lock.release(); self._lock = None
-    if self._tb is not None: self._tb.close()
-    return self
 
 # %% ../nbs/06_train.ipynb #0ef087d2
 @patch
@@ -671,21 +413,3 @@ def fit(self:Trainer, n_iters:int|None=None): # iterations to run now; None: unt
             if self.it % cfg.ckpt_every == 0 or done:
                 self._check_finite(bad); self.save()
     return self
-
-# %% ../nbs/06_train.ipynb #4a34cec0
-def plot_toy_latent(trainer:Trainer, x, # samples (or ImageData) to encode
-                ax=None, # matplotlib axes
-                n:int=2000): # at most this many points
-    "Encoder means (first two latent dims) coloured by predicted cluster, with the prior's 2-sigma ellipses."
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Ellipse
-    if ax is None: _, ax = plt.subplots(figsize=(4, 4))
-    x = (x.x if isinstance(x, ImageData) else x)[:n]
-    mu, pred = trainer.encode(x).numpy(), trainer.predict(x).numpy()
-    ax.scatter(mu[:, 0], mu[:, 1], c=pred, cmap='tab10', s=4, vmin=0, vmax=9)
-    m, s = trainer.prior.means.detach().cpu().numpy(), trainer.prior.sigmas.detach().cpu().numpy()
-    for k in range(len(m)):
-        ax.add_patch(Ellipse(m[k, :2], 4 * s[k, 0], 4 * s[k, 1], fill=False, color=plt.cm.tab10(k % 10), lw=2))
-        ax.plot(*m[k, :2], 'k+')
-    ax.set_title(f'latent space at iteration {trainer.it}'); ax.set_aspect('equal')
-    return ax
