@@ -212,7 +212,8 @@ def _ema_update(self:Trainer):
 @patch
 def step(self:Trainer):
     "One iteration of Algorithm 1 (lines 7-28) plus the EMA update; returns the 5 losses as one device tensor."
-    if self.cfg.cuda_graphs and not getattr(self, '_eager', False): return graphed_step(self)   # replayed CUDA graph (05c_graphs)
+    if self.cfg.cuda_graphs and not getattr(self, '_eager', False):   # replayed CUDA graph (05c_graphs); eager off CUDA
+        return graphed_step(self)
     self._need_data()
     cfg = self.cfg
     d = torch.stack([self._d_step() for _ in range(cfg.d_steps)]).mean()
