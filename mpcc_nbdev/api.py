@@ -12,6 +12,7 @@ from fastcore.basics import patch
 from .config import MPCCConfig, PRESETS, preset as make_preset
 from .data import ImageData, load_folder, from_arrays, load_config_data, LOADERS
 from .train import Trainer
+from .checkpoint import load_weights, INFERENCE_FORMAT
 from .device import get_rng_state, set_rng_state
 from .metrics import clustering_metrics
 
@@ -233,13 +234,15 @@ def save(self:MPCC, path): # a file to write (e.g. 'model.pt'), or a directory (
     return self.trainer_.save(p)
 
 @patch(cls_method=True)
-def load(cls:MPCC, path, # a checkpoint written by `save`, `Trainer.save` or `mpcc_train`, or its run directory
+def load(cls:MPCC, path, # a checkpoint written by `save`, `Trainer.save` or `mpcc_train`, its run directory, or `save_inference`'s file
           device:str='auto'): # where to run: 'auto', 'cpu', 'cuda', ...
     "A fitted `MPCC` from a checkpoint (loaded with weights_only; the caller's random state is left as it was)."
     p = Path(path).expanduser()
     if p.is_dir(): p = p/'checkpoint.pt'
     rng = get_rng_state()
-    try: t = Trainer.load(p, device=device, progress=False)
+    try:
+        inference = load_weights(p)['format'] == INFERENCE_FORMAT       # G_ema, E and the prior only (`save_inference`)
+        t = Trainer.load_inference(p, device=device) if inference else Trainer.load(p, device=device, progress=False)
     finally: set_rng_state(rng)
     m = cls.from_config(t.cfg.replace(device=device))
     m._set_fitted(t)

@@ -18,7 +18,7 @@ from .runs import (RunLock, RESUMABLE, atomic_write, WriteFailed, repair_run_dir
                              log_event, fsync_path, checkpoint_iteration, check_run_dir)
 
 # %% auto #0
-__all__ = ['Checkpointing', 'DivergenceError', 'tb_writer', 'load_checkpoint']
+__all__ = ['INFERENCE_FORMAT', 'Checkpointing', 'DivergenceError', 'tb_writer', 'load_checkpoint', 'load_weights']
 
 # %% ../nbs/05d_checkpoint.ipynb #267de0f0
 class Checkpointing:
@@ -39,6 +39,8 @@ def tb_writer(out_dir, # the run directory
 # %% ../nbs/05d_checkpoint.ipynb #eff8b6b1
 _FORMAT = 'mpcc_nbdev.Trainer/1'
 _PARTS = ('G', 'D', 'E', 'prior', 'G_ema', 'opt_G', 'opt_D', 'opt_E')
+INFERENCE_FORMAT = 'mpcc_nbdev.Inference/1'   # see `save_inference`
+_INFERENCE_PARTS = ('G_ema', 'E', 'prior')
 
 def _versions():
     "Versions of what produced a checkpoint."
@@ -79,6 +81,10 @@ def _write_side_files(self:Checkpointing, results:dict|None=None):
 def save(self:Checkpointing, path=None): # file to write; None: `out_dir/checkpoint.pt`
     "Write a checkpoint crash-consistently: log synced first, checkpoint via temporary file + rename, then results.json."
     if path is None and self.out_dir is None: raise ValueError("save() needs a path, or a Trainer with an out_dir")
+    if getattr(self, '_inference_only', False):
+        raise ValueError("this Trainer holds inference weights only (load_inference): save_inference(path) writes them again")
+    if getattr(self, '_inference_only', False):
+        raise ValueError("this Trainer holds inference weights only (load_inference): save_inference(path) writes them again")
     path = Path(path) if path is not None else self.out_dir/'checkpoint.pt'
     for name in ('G', 'D', 'E', 'prior'):
         ps = list(getattr(self, name).parameters())
@@ -107,6 +113,9 @@ def load_checkpoint(path): # a file written by `Trainer.save`
     except Exception as e:
         raise ValueError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}) and cannot be loaded: "
                          f"use an intact checkpoint or start the run again") from e
+    if isinstance(s, dict) and s.get('format') == INFERENCE_FORMAT:
+        raise ValueError(f"{path} holds inference weights only (G_ema, E, the prior; written by save_inference): "
+                         f"load it with MPCC.load or Trainer.load_inference; training continues only from a full checkpoint")
     if not isinstance(s, dict) or s.get('format') != _FORMAT:
         raise ValueError(f"{path} is not an mpcc_nbdev Trainer checkpoint (format {_FORMAT!r})")
     missing = [k for k in (*_PARTS, 'opt_P', 'it', 'config', 'rng', 'history') if k not in s]
@@ -198,3 +207,46 @@ def close(self:Checkpointing):
     if getattr(self, '_lock', None) is not None: self._lock.release(); self._lock = None
     if self._tb is not None: self._tb.close()
     return self
+
+# %% ../nbs/05d_checkpoint.ipynb #inf00002
+@patch
+def save_inference(self:Checkpointing, path): # file to write, e.g. 'model.pt'
+    "Write what inference needs (G_ema, E, the prior, the point scaler) with the config, iteration and log; returns the path."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = dict(format=INFERENCE_FORMAT, it=self.it, config=self.cfg.to_json(), versions=_versions(),
+                 history=json.dumps(self.history), **{k: getattr(self, k).state_dict() for k in _INFERENCE_PARTS},
+                 scaler=None if self.scaler is None else {k: v.cpu() for k, v in self.scaler.items()})
+    atomic_write(path, lambda f: torch.save(state, f))
+    return path
+
+# %% ../nbs/05d_checkpoint.ipynb #inf00003
+def load_weights(path): # a file written by `save_inference` or `Trainer.save`
+    "The state dict of an inference file or a full checkpoint `path` (weights_only), with clear errors."
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model at {path}: pass a file written by save_inference, Trainer.save or mpcc_train")
+    try: s = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise ValueError(f"{path} is corrupt or truncated ({type(e).__name__}) and cannot be loaded") from e
+    if isinstance(s, dict) and s.get('format') == INFERENCE_FORMAT: return s
+    return load_checkpoint(path)
+
+@patch(cls_method=True)
+def load_inference(cls:Checkpointing, path, # a file written by `save_inference` (or a full checkpoint)
+                   device:str|None=None): # override the config's device
+    "A Trainer for `encode`, `predict`, `sample` and `reconstruct` from inference weights; it cannot continue training."
+    s = load_weights(path)
+    cfg = MPCCConfig.from_json(s['config'])
+    if device is not None: cfg = cfg.replace(device=device)
+    t = cls(cfg, None, progress=False)
+    try:
+        for k in _INFERENCE_PARTS: getattr(t, k).load_state_dict(s[k])
+    except (RuntimeError, KeyError) as e:
+        raise ValueError(f"{path} does not match its own config ({type(e).__name__}: {str(e)[:200]})") from e
+    t.G.load_state_dict(t.G_ema.state_dict())    # G is not stored: G_ema stands in for it
+    t._inference_only = True                      # `save` refuses: D and the optimisers were never loaded
+    t._inference_only = True                      # `save` refuses: D and the optimisers were never loaded
+    t.it, t.history, t._standing_at = int(s['it']), json.loads(s['history']), None
+    if s.get('scaler') is not None: t.scaler = {k: v.to(t.device) for k, v in s['scaler'].items()}
+    return t
