@@ -203,10 +203,11 @@ PRESETS = dict(
     cifar20  = dict(dataset='cifar20', n_clusters=20, **_CIFAR_LIKE),
     mnist5k  = dict(dataset='mnist5k', n_clusters=10, ch=12, latent_dim=24, conditioning='cbn', n_iters=10_000,
                     ckpt_every=1000, log_every=100, sample_every=1000, **_MNIST_LIKE),
-    # the README's main job: MPCC on the 5,000 shipped digits in minutes on a laptop CPU (bench/sweep_cpu.py, 'Presets')
-    mnist5k_cpu = dict(dataset='mnist5k', n_clusters=10, ch=4, latent_dim=24, conditioning='cbn', batch_size=64,
-                    d_steps=1, e_steps=1, n_iters=1600, ema_start=300, ema_decay=0.99, standing_passes=4,
-                    ckpt_every=400, log_every=100, sample_every=400, **_MNIST_LIKE),
+    # the README's main job: the paper's MNIST recipe at ch 8 with 2 D and 2 E steps, on the 5,000 shipped digits,
+    # about 10 minutes on a 2-core CPU with bf16 units (bench/frontier.py, bench/README.md)
+    mnist5k_cpu = dict(dataset='mnist5k', n_clusters=10, ch=8, latent_dim=24, conditioning='cbn', batch_size=50,
+                    d_steps=2, e_steps=2, n_iters=1300, ema_start=300, ema_decay=0.999, standing_passes=4,
+                    ckpt_every=250, log_every=100, sample_every=250, **_MNIST_LIKE),
     mixture2d= dict(dataset='mixture2d', arch='mlp', n_clusters=4, latent_dim=2, data_dim=2, hidden=64, n_shared=1,
                     lr=2e-4, lr_prior=3e-3, batch_size=100, d_steps=1, e_steps=1, n_iters=1000, ema_start=500,
                     ema_decay=0.99, standing_passes=1, precision='fp32', channels_last=False,
