@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_api.ipynb #e5080367
 from __future__ import annotations
-import copy
+import copy, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ from .device import get_rng_state, set_rng_state
 from .metrics import clustering_metrics
 
 # %% auto #0
-__all__ = ['NotFittedError', 'as_data', 'MPCC']
+__all__ = ['NotFittedError', 'as_data', 'array_data', 'MPCC']
 
 # %% ../nbs/08_api.ipynb #66af630e
 class NotFittedError(ValueError, AttributeError):
@@ -40,8 +40,28 @@ def as_data(data, # ImageData, tensor/array of images (or N×D points), a datase
             raise ValueError(f"data={str(data)!r} is neither a dataset name ({names}) nor a directory of images")
         return load_folder(p, channels=cfg.img_channels, size=cfg.img_size, skip_corrupt=skip_corrupt)
     if torch.is_tensor(data) or isinstance(data, np.ndarray) or hasattr(data, '__array__'):
-        return from_arrays(data, y, size=cfg.img_size, value_range=value_range)
+        return array_data(data, y, size=cfg.img_size, value_range=value_range, what='data')
     raise ValueError(f"data must be an ImageData, a tensor or numpy array, a dataset name or a folder, got {type(data).__name__}")
+
+# %% ../nbs/08_api.ipynb #f123d61f
+def _spatial(x:torch.Tensor):
+    "(H, W) of images N×H×W, N×C×H×W or N×H×W×C (C = 1 or 3, read as `from_arrays` reads the layout); None for points."
+    if x.ndim == 3: return tuple(x.shape[1:])
+    if x.ndim == 4: return tuple(x.shape[2:]) if x.shape[1] in (1, 3) or x.shape[-1] not in (1, 3) else tuple(x.shape[1:3])
+
+def array_data(x, # images N×H×W, N×C×H×W or N×H×W×C (uint8 or float), or N×D points
+               y=None, # labels, or None
+               size:int=32, # the model's side length S
+               value_range=None, # (lo, hi) of the pixels; None: guessed by `from_arrays`
+               what:str='x'): # the argument's name, for the message
+    "`from_arrays(x, y, size)`, the one conversion of arrays for `fit` and inference; says once when it resizes."
+    t = (x if torch.is_tensor(x) else torch.from_numpy(np.asarray(x))).detach().cpu()
+    hw = _spatial(t)
+    if hw is not None and hw != (size, size):
+        warnings.warn(f"{what}: {hw[0]}×{hw[1]} images are resized to {size}×{size} (shorter side, bilinear, centre crop), "
+                      f"as fit does; pass {size}×{size} images to skip this", stacklevel=3)
+    return from_arrays(t, y, size=size, value_range=value_range)
+
 
 # %% ../nbs/08_api.ipynb #2568ba23
 class MPCC:
@@ -122,17 +142,11 @@ def _check_fitted(self:MPCC, what:str):
     if not hasattr(self, 'trainer_'):
         raise NotFittedError(f"this MPCC instance is not fitted yet: call fit(data) or MPCC.load(path) before {what}()")
 
-def _nchw(x:torch.Tensor, C:int, S:int):
-    "Images `x` as N×C×S×S (from N×S×S or N×S×S×C), or ValueError saying what a C×S×S model takes."
-    kinds = f"N×{C}×{S}×{S} or N×{S}×{S}×{C}" + (f" or N×{S}×{S}" if C == 1 else '')
-    if x.ndim == 3 and C == 1 and x.shape[1:] == (S, S): return x[:, None]
-    if x.ndim == 4 and x.shape[1:] == (C, S, S): return x
-    if x.ndim == 4 and x.shape[1:] == (S, S, C): return x.permute(0, 3, 1, 2)
-    got = tuple(x.shape)
-    chans = [c for c in (x.shape[1] if x.ndim == 4 else None, x.shape[-1] if x.ndim == 4 else None) if c in (1, 3)]
-    hint = f" (it has {chans[0]} channel(s), the model {C})" if chans and C not in chans else \
-           f"; resize images to {S}×{S} first (a folder is resized as it is read)" if x.ndim in (3, 4) else ''
-    raise ValueError(f"x has shape {got} but this model takes {'grey' if C == 1 else 'colour'} {S}×{S} images: {kinds}{hint}")
+def _check_channels(got:tuple, x:torch.Tensor, C:int):
+    "ValueError unless the converted images `x` have the model's C channels (`got` is the shape the user passed)."
+    if x.shape[1] == C: return
+    raise ValueError(f"x has shape {got}: it has {x.shape[1]} channel(s), the model {C}; pass {'grey' if C == 1 else 'colour'} "
+                     f"images (N×H×W{'' if C == 1 else '×3'}, N×{C}×H×W or N×H×W×{C})")
 
 def _finite(x:torch.Tensor):
     if x.is_floating_point() and not (ok := torch.isfinite(x)).all():
@@ -140,10 +154,11 @@ def _finite(x:torch.Tensor):
         raise ValueError(f"x has {int((~ok).sum())} non-finite value(s) (NaN or inf), the first in sample {int(bad.nonzero()[0])}: "
                          "remove or replace them")
 
+
 # %% ../nbs/08_api.ipynb #fbdfd6eb
 @patch
 def _inputs(self:MPCC, x, what:str, value_range=None, **kwargs):
-    "Float32 model inputs for `x` (images N×C×S×S in [-1, 1], or N×D points), checked against the fitted model."
+    "Float32 model inputs for `x` (images N×C×S×S in [-1, 1], or N×D points): arrays converted as `fit` converts them."
     self._check_fitted(what)
     shape, cfg = self.input_shape_, self.config_
     if isinstance(x, (str, Path)): x = as_data(x, cfg, **kwargs)
@@ -156,8 +171,9 @@ def _inputs(self:MPCC, x, what:str, value_range=None, **kwargs):
     if len(shape) == 1:
         if t.ndim != 2 or t.shape[1] != shape[0]: raise ValueError(f"x has shape {tuple(t.shape)} but this model takes points N×{shape[0]}")
         return t.float()
-    t = _nchw(t, shape[0], shape[1])
-    return from_arrays(t, size=shape[1], value_range=value_range).x
+    x = array_data(t, size=shape[1], value_range=value_range).x      # the conversion `fit` used (layout, range, size)
+    _check_channels(tuple(t.shape), x, shape[0])
+    return x
 
 # %% ../nbs/08_api.ipynb #e138c2b2
 @patch
