@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_api.ipynb #e5080367
 from __future__ import annotations
-import copy, warnings
+import os, sys, copy, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ from .device import get_rng_state, set_rng_state
 from .metrics import clustering_metrics
 
 # %% auto #0
-__all__ = ['NotFittedError', 'as_data', 'array_data', 'MPCC']
+__all__ = ['NotFittedError', 'as_data', 'array_data', 'MPCC', 'show_progress']
 
 # %% ../nbs/08_api.ipynb #66af630e
 class NotFittedError(ValueError, AttributeError):
@@ -28,7 +28,8 @@ def as_data(data, # ImageData, tensor/array of images (or N×D points), a datase
             root=None, # data directory for a dataset name
             download:bool=False, # fetch a missing dataset
             skip_corrupt:bool=False, # folders: skip unreadable images with a warning
-            value_range=None): # (lo, hi) of array pixels; None: guessed by `from_arrays`
+            value_range=None, # (lo, hi) of array pixels; None: guessed by `from_arrays`
+            channels=None): # folders: 1, 3 or 'auto' (from the images); None: the config's img_channels
     "An `ImageData` from any of the inputs `MPCC` accepts."
     if isinstance(data, ImageData): return data
     if isinstance(data, str) and data in LOADERS and data not in ('folder', 'arrays'):
@@ -38,7 +39,7 @@ def as_data(data, # ImageData, tensor/array of images (or N×D points), a datase
         if not p.is_dir():
             names = ', '.join(k for k in LOADERS if k not in ('folder', 'arrays'))
             raise ValueError(f"data={str(data)!r} is neither a dataset name ({names}) nor a directory of images")
-        return load_folder(p, channels=cfg.img_channels, size=cfg.img_size, skip_corrupt=skip_corrupt)
+        return load_folder(p, channels=channels or cfg.img_channels, size=cfg.img_size, skip_corrupt=skip_corrupt)
     if torch.is_tensor(data) or isinstance(data, np.ndarray) or hasattr(data, '__array__'):
         return array_data(data, y, size=cfg.img_size, value_range=value_range, what='data')
     raise ValueError(f"data must be an ImageData, a tensor or numpy array, a dataset name or a folder, got {type(data).__name__}")
@@ -99,6 +100,12 @@ def from_config(cls:MPCC, cfg:MPCCConfig): # e.g. `preset('mnist', seed=2)`, or 
     base = make_preset(cfg.name).to_dict()
     return cls(cfg.name, **{k: v for k, v in d.items() if v != base[k]})
 
+# %% ../nbs/08_api.ipynb #bb2b31e3
+def show_progress():
+    "Whether `fit` shows its progress bar by default: on in a terminal or a Jupyter notebook, off in tests and redirected runs."
+    if os.environ.get('IN_TEST'): return False         # nbdev_test: no bars in test logs or saved outputs
+    return sys.stderr.isatty() or 'ipykernel' in sys.modules
+
 # %% ../nbs/08_api.ipynb #a8eb6031
 @patch
 def _fit_config(self:MPCC, data:ImageData, n_iters):
@@ -118,11 +125,16 @@ def fit(self:MPCC, data=None, # training data (see `as_data`); None: the config'
          y=None, # labels of an array `data` (only for the training log's scores)
          root=None, # data directory for a dataset name
          overwrite:bool=False, # let out_dir hold an earlier run, which is replaced
-         progress:bool=False, # show a progress bar
-         **kwargs): # passed to `as_data`: download, skip_corrupt, value_range
+         progress:bool|None=None, # show a progress bar; None: `show_progress()` (on in a terminal or a Jupyter notebook)
+         **kwargs): # passed to `as_data`: download, skip_corrupt, value_range, channels
     "Train MPCC on `data`; returns self, with `trainer_`, `config_`, `labels_`, `n_clusters_`, `input_shape_`, `n_iter_`."
+    kwargs.setdefault('channels', None if 'img_channels' in self.overrides else 'auto')   # a folder: channels from its images
     data = as_data(self.config.dataset if data is None else data, self.config, y=y, root=root, **kwargs)
-    t = Trainer(self._fit_config(data, n_iters), data, out_dir=out_dir, overwrite=overwrite, progress=progress)
+    cfg = self._fit_config(data, n_iters)
+    if data.n_classes and data.n_classes != cfg.n_clusters and 'n_clusters' not in self.overrides:
+        warnings.warn(f"the data have {data.n_classes} classes but the model has n_clusters={cfg.n_clusters} (the preset's): "
+                      f"pass n_clusters={data.n_classes} to MPCC(...) for one cluster per class", stacklevel=2)
+    t = Trainer(cfg, data, out_dir=out_dir, overwrite=overwrite, progress=show_progress() if progress is None else progress)
     t.fit()
     self._set_fitted(t)
     self.labels_ = self.predict(data)
