@@ -446,7 +446,7 @@ def fit(self:Trainer, n_iters:int|None=None): # iterations to run now; None: unt
             if stop[0] is not None: break              # SIGINT/SIGTERM: the last iteration is complete
             l = self.step()
             if self.it == it0 + 1: t1 = time.perf_counter()
-            if self.it == it0 + 3 and (msg := eta_note((time.perf_counter() - t1) / 2, target - self.it, self.device, cfg.name)): note(msg)
+            if self.it == it0 + 2 and (msg := eta_note(time.perf_counter() - t1, target - self.it, self.device, cfg.name)): note(msg)
             acc += l; n += 1
             bad = torch.where(~torch.isfinite(l) & (bad < 0), self.it, bad)
             bar.update()
