@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_api.ipynb #e5080367
 from __future__ import annotations
-import copy
+import os, sys, copy, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,7 +17,7 @@ from .device import get_rng_state, set_rng_state
 from .metrics import clustering_metrics
 
 # %% auto #0
-__all__ = ['NotFittedError', 'as_data', 'MPCC']
+__all__ = ['NotFittedError', 'as_data', 'array_data', 'MPCC', 'show_progress']
 
 # %% ../nbs/08_api.ipynb #66af630e
 class NotFittedError(ValueError, AttributeError):
@@ -29,7 +29,8 @@ def as_data(data, # ImageData, tensor/array of images (or N×D points), a datase
             root=None, # data directory for a dataset name
             download:bool=False, # fetch a missing dataset
             skip_corrupt:bool=False, # folders: skip unreadable images with a warning
-            value_range=None): # (lo, hi) of array pixels; None: guessed by `from_arrays`
+            value_range=None, # (lo, hi) of array pixels; None: guessed by `from_arrays`
+            channels=None): # folders: 1, 3 or 'auto' (from the images); None: the config's img_channels
     "An `ImageData` from any of the inputs `MPCC` accepts."
     if isinstance(data, ImageData): return data
     if isinstance(data, str) and data in LOADERS and data not in ('folder', 'arrays'):
@@ -39,10 +40,30 @@ def as_data(data, # ImageData, tensor/array of images (or N×D points), a datase
         if not p.is_dir():
             names = ', '.join(k for k in LOADERS if k not in ('folder', 'arrays'))
             raise ValueError(f"data={str(data)!r} is neither a dataset name ({names}) nor a directory of images")
-        return load_folder(p, channels=cfg.img_channels, size=cfg.img_size, skip_corrupt=skip_corrupt)
+        return load_folder(p, channels=channels or cfg.img_channels, size=cfg.img_size, skip_corrupt=skip_corrupt)
     if torch.is_tensor(data) or isinstance(data, np.ndarray) or hasattr(data, '__array__'):
-        return from_arrays(data, y, size=cfg.img_size, value_range=value_range)
+        return array_data(data, y, size=cfg.img_size, value_range=value_range, what='data')
     raise ValueError(f"data must be an ImageData, a tensor or numpy array, a dataset name or a folder, got {type(data).__name__}")
+
+# %% ../nbs/08_api.ipynb #f123d61f
+def _spatial(x:torch.Tensor):
+    "(H, W) of images N×H×W, N×C×H×W or N×H×W×C (C = 1 or 3, read as `from_arrays` reads the layout); None for points."
+    if x.ndim == 3: return tuple(x.shape[1:])
+    if x.ndim == 4: return tuple(x.shape[2:]) if x.shape[1] in (1, 3) or x.shape[-1] not in (1, 3) else tuple(x.shape[1:3])
+
+def array_data(x, # images N×H×W, N×C×H×W or N×H×W×C (uint8 or float), or N×D points
+               y=None, # labels, or None
+               size:int=32, # the model's side length S
+               value_range=None, # (lo, hi) of the pixels; None: guessed by `from_arrays`
+               what:str='x'): # the argument's name, for the message
+    "`from_arrays(x, y, size)`, the one conversion of arrays for `fit` and inference; says once when it resizes."
+    t = (x if torch.is_tensor(x) else torch.from_numpy(np.asarray(x))).detach().cpu()
+    hw = _spatial(t)
+    if hw is not None and hw != (size, size):
+        warnings.warn(f"{what}: {hw[0]}×{hw[1]} images are resized to {size}×{size} (shorter side, bilinear, centre crop), "
+                      f"as fit does; pass {size}×{size} images to skip this", stacklevel=3)
+    return from_arrays(t, y, size=size, value_range=value_range)
+
 
 # %% ../nbs/08_api.ipynb #2568ba23
 class MPCC:
@@ -80,6 +101,12 @@ def from_config(cls:MPCC, cfg:MPCCConfig): # e.g. `preset('mnist', seed=2)`, or 
     base = make_preset(cfg.name).to_dict()
     return cls(cfg.name, **{k: v for k, v in d.items() if v != base[k]})
 
+# %% ../nbs/08_api.ipynb #bb2b31e3
+def show_progress():
+    "Whether `fit` shows its progress bar by default: on in a terminal or a Jupyter notebook, off in tests and redirected runs."
+    if os.environ.get('IN_TEST'): return False         # nbdev_test: no bars in test logs or saved outputs
+    return sys.stderr.isatty() or 'ipykernel' in sys.modules
+
 # %% ../nbs/08_api.ipynb #a8eb6031
 @patch
 def _fit_config(self:MPCC, data:ImageData, n_iters):
@@ -99,11 +126,16 @@ def fit(self:MPCC, data=None, # training data (see `as_data`); None: the config'
          y=None, # labels of an array `data` (only for the training log's scores)
          root=None, # data directory for a dataset name
          overwrite:bool=False, # let out_dir hold an earlier run, which is replaced
-         progress:bool=False, # show a progress bar
-         **kwargs): # passed to `as_data`: download, skip_corrupt, value_range
+         progress:bool|None=None, # show a progress bar; None: `show_progress()` (on in a terminal or a Jupyter notebook)
+         **kwargs): # passed to `as_data`: download, skip_corrupt, value_range, channels
     "Train MPCC on `data`; returns self, with `trainer_`, `config_`, `labels_`, `n_clusters_`, `input_shape_`, `n_iter_`."
+    kwargs.setdefault('channels', None if 'img_channels' in self.overrides else 'auto')   # a folder: channels from its images
     data = as_data(self.config.dataset if data is None else data, self.config, y=y, root=root, **kwargs)
-    t = Trainer(self._fit_config(data, n_iters), data, out_dir=out_dir, overwrite=overwrite, progress=progress)
+    cfg = self._fit_config(data, n_iters)
+    if data.n_classes and data.n_classes != cfg.n_clusters and 'n_clusters' not in self.overrides:
+        warnings.warn(f"the data have {data.n_classes} classes but the model has n_clusters={cfg.n_clusters} (the preset's): "
+                      f"pass n_clusters={data.n_classes} to MPCC(...) for one cluster per class", stacklevel=2)
+    t = Trainer(cfg, data, out_dir=out_dir, overwrite=overwrite, progress=show_progress() if progress is None else progress)
     t.fit()
     self._set_fitted(t)
     self.labels_ = self.predict(data)
@@ -123,17 +155,11 @@ def _check_fitted(self:MPCC, what:str):
     if not hasattr(self, 'trainer_'):
         raise NotFittedError(f"this MPCC instance is not fitted yet: call fit(data) or MPCC.load(path) before {what}()")
 
-def _nchw(x:torch.Tensor, C:int, S:int):
-    "Images `x` as N×C×S×S (from N×S×S or N×S×S×C), or ValueError saying what a C×S×S model takes."
-    kinds = f"N×{C}×{S}×{S} or N×{S}×{S}×{C}" + (f" or N×{S}×{S}" if C == 1 else '')
-    if x.ndim == 3 and C == 1 and x.shape[1:] == (S, S): return x[:, None]
-    if x.ndim == 4 and x.shape[1:] == (C, S, S): return x
-    if x.ndim == 4 and x.shape[1:] == (S, S, C): return x.permute(0, 3, 1, 2)
-    got = tuple(x.shape)
-    chans = [c for c in (x.shape[1] if x.ndim == 4 else None, x.shape[-1] if x.ndim == 4 else None) if c in (1, 3)]
-    hint = f" (it has {chans[0]} channel(s), the model {C})" if chans and C not in chans else \
-           f"; resize images to {S}×{S} first (a folder is resized as it is read)" if x.ndim in (3, 4) else ''
-    raise ValueError(f"x has shape {got} but this model takes {'grey' if C == 1 else 'colour'} {S}×{S} images: {kinds}{hint}")
+def _check_channels(got:tuple, x:torch.Tensor, C:int):
+    "ValueError unless the converted images `x` have the model's C channels (`got` is the shape the user passed)."
+    if x.shape[1] == C: return
+    raise ValueError(f"x has shape {got}: it has {x.shape[1]} channel(s), the model {C}; pass {'grey' if C == 1 else 'colour'} "
+                     f"images (N×H×W{'' if C == 1 else '×3'}, N×{C}×H×W or N×H×W×{C})")
 
 def _finite(x:torch.Tensor):
     if x.is_floating_point() and not (ok := torch.isfinite(x)).all():
@@ -141,10 +167,11 @@ def _finite(x:torch.Tensor):
         raise ValueError(f"x has {int((~ok).sum())} non-finite value(s) (NaN or inf), the first in sample {int(bad.nonzero()[0])}: "
                          "remove or replace them")
 
+
 # %% ../nbs/08_api.ipynb #fbdfd6eb
 @patch
 def _inputs(self:MPCC, x, what:str, value_range=None, **kwargs):
-    "Float32 model inputs for `x` (images N×C×S×S in [-1, 1], or N×D points), checked against the fitted model."
+    "Float32 model inputs for `x` (images N×C×S×S in [-1, 1], or N×D points): arrays converted as `fit` converts them."
     self._check_fitted(what)
     shape, cfg = self.input_shape_, self.config_
     if isinstance(x, (str, Path)): x = as_data(x, cfg, **kwargs)
@@ -157,8 +184,9 @@ def _inputs(self:MPCC, x, what:str, value_range=None, **kwargs):
     if len(shape) == 1:
         if t.ndim != 2 or t.shape[1] != shape[0]: raise ValueError(f"x has shape {tuple(t.shape)} but this model takes points N×{shape[0]}")
         return t.float()
-    t = _nchw(t, shape[0], shape[1])
-    return from_arrays(t, size=shape[1], value_range=value_range).x
+    x = array_data(t, size=shape[1], value_range=value_range).x      # the conversion `fit` used (layout, range, size)
+    _check_channels(tuple(t.shape), x, shape[0])
+    return x
 
 # %% ../nbs/08_api.ipynb #e138c2b2
 @patch

@@ -15,7 +15,7 @@ from .config import MPCCConfig
 from .data import ImageData
 from .device import get_rng_state, set_rng_state
 from .runs import (RunLock, RESUMABLE, atomic_write, WriteFailed, repair_run_dir, resume_changes, note,
-                             log_event, fsync_path, checkpoint_iteration, check_run_dir)
+                             log_event, fsync_path, checkpoint_iteration, check_run_dir, make_run_dir)
 
 # %% auto #0
 __all__ = ['INFERENCE_FORMAT', 'Checkpointing', 'DivergenceError', 'tb_writer', 'load_checkpoint', 'load_weights']
@@ -149,7 +149,7 @@ def _from_state(cls:Checkpointing, s, cfg, data, progress, path, out_dir=None):
 def _own_out_dir(self:Checkpointing, lock:RunLock|None=None): # a lock of out_dir already taken, or None
     "Before the first write: lock out_dir for this process and, for a loaded run, cut its files back to the checkpoint."
     if self.out_dir is None or getattr(self, '_lock', None) is not None: return
-    self.out_dir.mkdir(parents=True, exist_ok=True)
+    make_run_dir(self.out_dir)
     self._lock = lock or RunLock(self.out_dir)
     if self._lock.note: note(self._lock.note)
     done = repair_run_dir(self.out_dir, self.it, self.history, getattr(self, '_ckpt_name', None))
@@ -182,6 +182,7 @@ def resume(cls:Checkpointing, out_dir, # run directory holding checkpoint.pt
     ck = d/'checkpoint.pt'
     if not d.is_dir(): raise FileNotFoundError(f"out_dir {d} does not exist: there is no run to resume; start a new run without resume")
     if not ck.exists():
+        RunLock(d).release()                           # RunDirLocked when a process trains there now
         side = [p.name for p in d.iterdir() if p.name not in ('run.lock', 'events.jsonl')]
         why = (f"the run there was stopped before its first checkpoint ({', '.join(sorted(side)[:3])}); start it again without resume "
                f"(its side files are replaced without overwrite=True)") if side else "start a new run there"
@@ -198,7 +199,9 @@ def resume(cls:Checkpointing, out_dir, # run directory holding checkpoint.pt
     if applied: note(f"resuming {d} at iteration {t.it} with " + ', '.join(f"{k}: {a} -> {b}" for k, (a, b) in applied.items()))
     log_event(d, 'resume', it=t.it, applied=applied)
     t._write_side_files()
-    if cfg.n_iters <= t.it: note(f"the run in {d} is at iteration {t.it} and n_iters={cfg.n_iters}: nothing to train; pass a larger n_iters to continue")
+    if cfg.n_iters <= t.it:
+        note(f"the run in {d} is at iteration {t.it} and n_iters={cfg.n_iters}: nothing to train; pass a larger n_iters to continue")
+        t._said_nothing = True                         # (`fit` does not say it again)
     return t
 
 @patch

@@ -5,25 +5,22 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'mpcc_train_script', 'mpcc_eval_script', 'mpcc_sample_script', 'mpcc_cluster_script', 'mpcc_seeds_script',
            'cli_wording', 'CLIError', 'cli_message', 'cli_errors', 'set_threads', 'check_out_dir', 'json_object',
-           'config_from_args', 'load_run_data', 'save_data_info', 'data_info', 'print_table', 'train_summary',
-           'show_train_summary', 'mpcc_train', 'load_run', 'check_model_data', 'run_data', 'show_eval', 'mpcc_eval',
-           'mpcc_sample', 'mpcc_cluster', 'seeds_summary', 'mpcc_seeds', 'main', 'console_script']
+           'config_from_args', 'load_run_data', 'save_data_info', 'data_info', 'match_folder', 'print_table',
+           'train_summary', 'show_train_summary', 'mpcc_train', 'load_run', 'check_model_data', 'run_data', 'show_eval',
+           'mpcc_eval', 'mpcc_sample', 'mpcc_cluster', 'seeds_summary', 'mpcc_seeds', 'main', 'console_script']
 
 # %% ../nbs/09_cli.ipynb #926171a7
 import os
 
-# %% ../nbs/09_cli.ipynb #ca8a7466
-if 'OMP_WAIT_POLICY' not in os.environ: os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'   # before torch loads libgomp (above)
-
 # %% ../nbs/09_cli.ipynb #f40f08ce
-import sys, io, csv, json, math, re, time, warnings, contextlib
+import sys, io, csv, json, math, re, time, shlex, signal, threading, warnings, contextlib
 from pathlib import Path
 import numpy as np
 import torch
 from fastcore.script import call_parse, store_true, Param, anno_parser
 from .config import MPCCConfig, preset as make_preset
 from .data import ImageData, load_folder
-from .train import Trainer
+from .train import Trainer, TrainingInterrupted
 from .checkpoint import DivergenceError
 from .data import load_config_data
 from .metrics import clustering_metrics, predict_all
@@ -31,7 +28,7 @@ from .inception import find_inception_weights, INCEPTION_ENV
 from .evaluation import evaluate
 from .figures import grid_png, points_png
 from .api import MPCC
-from .runs import check_run_dir, check_threads, atomic_write, write_text, sample_sheets
+from .runs import check_run_dir, check_threads, note, atomic_write, write_text, sample_sheets
 from .parallel import map_processes, trainer_class, is_main_process
 
 # %% ../nbs/09_cli.ipynb #796860ef
@@ -41,7 +38,9 @@ _CLI_SUBS = [
     (r"\bpoint root= \(or \$MPCC_DATA\)", "point --data_root (or $MPCC_DATA)"), (r"(?<![\w/.-])out_dir\b(?![/\w])", "--out_dir"),
     (r"\bprecision='(\w+)'", r"--precision \1"), (r"\bdevice='([\w:]+)'", r"--device \1"),
     (r"\b(n_iters|threads|seed)=", r"--\1 "), (r"\b(n_iters|threads)( must| \d)", r"--\1\2"),
-    (r"\bwithout resume\b", "without --resume"), (r"\(and threads, progress\)", "(and --threads, --quiet)"), (r"\bskip_corrupt=True\b", "--skip_corrupt"), (r"(?<![\w-])split=", "--split ")]
+    (r"\bwithout resume\b", "without --resume"), (r"\(and threads, progress\)", "(and --threads, --quiet)"), (r"\bskip_corrupt=True\b", "--skip_corrupt"), (r"(?<![\w-])split=", "--split "),
+    (r"pass labels=False to load them all unlabeled, or move every image into a class sub-folder",
+     "move every image into a class sub-folder of --data_root (labelled), or every image directly into --data_root (unlabeled)")]
 
 def cli_wording(msg:str, prog:str|None='mpcc_nbdev'): # an exception's message; the command's name (None: no prefix)
     "The one-line CLI form of an API message: API arguments become CLI flags."
@@ -71,14 +70,31 @@ def cli_message(e:BaseException): # an exception raised by the package
 
 _USER_ERRORS = (ValueError, OSError, ImportError, DivergenceError)
 
+_RUN = {}   # the run directory of the mpcc_train in progress ('out'), for the message of an interrupt
+
+def _on_sigterm(signum, frame): raise KeyboardInterrupt   # SIGTERM stops a command as Ctrl-C does
+
+def _interrupt_message(cmd:str, e:KeyboardInterrupt):
+    "One line: what an interrupt kept, and the exact command that continues."
+    if cmd == 'mpcc_seeds': return f"{cmd}: interrupted ({e or 'signal'}); rerun the same command to resume"
+    out = getattr(e, 'checkpoint', None) and e.checkpoint.parent or _RUN.get('out')
+    if cmd != 'mpcc_train' or out is None: return f"{cmd}: interrupted"
+    if not (Path(out)/'checkpoint.pt').exists(): return f"{cmd}: interrupted before the run saved a checkpoint; run the same command again"
+    what = str(e) if isinstance(e, TrainingInterrupted) else f"interrupted; {Path(out)/'checkpoint.pt'} is the last checkpoint"
+    return f"{cmd}: {what}; continue with: mpcc_train --resume --out_dir {shlex.quote(str(out))}"
+
 @contextlib.contextmanager
 def cli_errors(cmd:str): # the command's name, the prefix of its messages
-    "Turn the errors a user can cause into `<cmd>: error: <one line>` on stderr and exit status 1."
+    "Turn the errors a user can cause into `<cmd>: error: <one line>` on stderr and exit status 1; SIGINT/SIGTERM into a line saying how to continue."
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
     try: yield
-    except KeyboardInterrupt:
-        hint = {'mpcc_train': ' (--resume continues the run from its last checkpoint)', 'mpcc_seeds': ' (rerun the command to resume)'}
-        sys.exit(f"{cmd}: interrupted{hint.get(cmd, '')}")
+    except KeyboardInterrupt as e:
+        print(_interrupt_message(cmd, e), file=sys.stderr, flush=True)
+        sys.exit(128 + getattr(e, 'signum', signal.SIGINT))
     except _USER_ERRORS as e: sys.exit(f"{cmd}: error: {cli_message(e)}")
+    finally:
+        if main and old is not None: signal.signal(signal.SIGTERM, old)
 
 # %% ../nbs/09_cli.ipynb #784d69f7
 def set_threads(threads:int|None): # --threads: torch CPU threads, None for torch's default
@@ -110,23 +126,32 @@ def config_from_args(preset:str, # --preset
         p = Path(config).expanduser()
         if not p.is_file(): raise CLIError(f"--config {p}: no such file; pass a config.json saved by a run, or a JSON file of config fields")
         over.update(json_object(p.read_text(), f"--config {p}"))
-    if overrides: over.update(json_object(overrides, '--overrides'))
+    o = json_object(overrides, '--overrides') if overrides else {}
+    clash = [f"{_CLI_FLAGS.get(k, '--' + k)} {v} and --overrides {k} {o[k]!r}" for k, v in flags.items() if v is not None and k in o and o[k] != v]
+    if clash: raise CLIError(f"{'; '.join(clash)} disagree: give each setting once")
+    over.update(o)
     over.update({k: v for k, v in flags.items() if v is not None})
     name = over.pop('name', None)                      # a saved config.json names its own preset
-    cfg = make_preset(preset, **over)
+    try: cfg = make_preset(preset, **over)
+    except ValueError as e:                            # a field set only in --overrides (or --config) is blamed on it
+        msg, src = str(e), {**dict.fromkeys(over, '--config'), **dict.fromkeys(o, '--overrides')}
+        for k, s in src.items():
+            if flags.get(k) is None: msg = msg.replace(f"MPCCConfig.{k}:", f"MPCCConfig.{k} ({s}):")
+        raise ValueError(msg) from None
     return cfg if name is None else cfg.replace(name=name)
 
 # %% ../nbs/09_cli.ipynb #32f637c7
 def load_run_data(cfg:MPCCConfig, # names the dataset (`dataset`, `split`, and `img_channels`/`img_size` for a folder)
                   data_root=None, # dataset directory; the image directory for dataset 'folder'
                   download:bool=False, # fetch missing files (torchvision datasets)
-                  skip_corrupt:bool=False): # folder: skip unreadable images, listing them
+                  skip_corrupt:bool=False, # folder: skip unreadable images, listing them
+                  channels=None): # folder: 1, 3 or 'auto' (from the images); None: the config's img_channels
     "The `ImageData` a config names; for 'folder', the images in `data_root`."
     if cfg.dataset != 'folder': return load_config_data(cfg, data_root, download)
     if data_root is None: raise CLIError("--data folder needs --data_root DIR, the directory of your images")
     with warnings.catch_warnings(record=True):
         warnings.simplefilter('always')
-        data = load_folder(root=data_root, channels=cfg.img_channels, size=cfg.img_size, skip_corrupt=skip_corrupt)
+        data = load_folder(root=data_root, channels=channels or cfg.img_channels, size=cfg.img_size, skip_corrupt=skip_corrupt)
     skipped = data.info.get('skipped', [])
     if skipped: print(f"skipped {len(skipped)} unreadable image file(s): {', '.join(skipped)}")
     return data
@@ -145,6 +170,26 @@ def data_info(run_dir):
     try: return json.loads(p.read_text()) if p.is_file() else {}
     except (OSError, json.JSONDecodeError): return {}
 
+# %% ../nbs/09_cli.ipynb #19031099
+def _given_fields(config=None, overrides=None):
+    "The config fields the user set in --config or --overrides."
+    keys = set(json_object(overrides, '--overrides')) if overrides else set()
+    p = None if config is None else Path(config).expanduser()
+    return keys | (set(json_object(p.read_text(), f"--config {p}")) if p is not None and p.is_file() else set())
+
+def match_folder(cfg:MPCCConfig, data:ImageData, given:set, data_root): # the run's config, its data, fields the user set
+    "For --data folder: the channels of the images (said in a note), and a note when the class sub-folders differ from n_clusters."
+    if cfg.dataset != 'folder' or not data.is_image: return cfg
+    C = int(data.x.shape[1])
+    if C != cfg.img_channels:
+        note(f"the images in {data_root} are {'colour' if C == 3 else 'grey'}: training a {'colour' if C == 3 else 'grey'} model "
+             f"(img_channels {C}); --overrides '{{\"img_channels\": {cfg.img_channels}}}' converts them instead")
+        cfg = cfg.replace(img_channels=C)
+    if data.n_classes and data.n_classes != cfg.n_clusters and 'n_clusters' not in given:
+        note(f"{data_root} has {data.n_classes} class sub-folders but n_clusters is {cfg.n_clusters}: "
+             f"--overrides '{{\"n_clusters\": {data.n_classes}}}' gives one cluster per class")
+    return cfg
+
 # %% ../nbs/09_cli.ipynb #3e58651e
 def print_table(rows:dict, title:str|None=None): # {label: value}; floats are shown with 4 digits
     "Print a two-column table."
@@ -157,7 +202,7 @@ _METRICS = ('purity', 'accuracy', 'nmi', 'ari')   # the clustering scores a run 
 
 def train_summary(t:Trainer, data:ImageData, wall_s:float): # a trained Trainer, its training data, seconds of `fit`
     "Scores on the training data (where labelled), iterations, wall time, precision and the run's files."
-    res = dict(iterations=t.it, wall_time_s=round(wall_s, 1), precision=t.cfg.precision, device=str(t.device))
+    res = dict(iterations=t.it, wall_time_s=round(wall_s, 1), precision=t.cfg.precision, device=str(t.device), n_data=len(data))
     if data.y is not None:
         m = clustering_metrics(data.y, predict_all(t, data.x), t.prior.n_clusters)
         res.update({k: m[k] for k in _METRICS})
@@ -174,9 +219,11 @@ _SCORES = dict(zip(_METRICS, ('purity', 'Hungarian accuracy', 'NMI', 'ARI')))
 
 def show_train_summary(s:dict): # from `train_summary`
     "Print the summary of a training run."
-    rows = {_SCORES[k] + ' (training data)': s[k] for k in _SCORES if s.get(k) is not None}
+    scored = f"training data, all {s['n_data']} images" if s.get('n_data') else 'training data'   # log.jsonl: a fixed 2,000-image subset
+    rows = {f"{_SCORES[k]} ({scored})": s[k] for k in _SCORES if s.get(k) is not None}
     if not rows: rows['clustering scores'] = 'none (the training data have no labels)'
-    rows.update({'iterations': s['iterations'], 'wall time': f"{s['wall_time_s']} s", 'precision': s['precision'], 'device': s['device']})
+    wall = 'none (nothing to train)' if s.get('trained_iterations') == 0 else f"{s['wall_time_s']} s"
+    rows.update({'iterations': s['iterations'], 'wall time': wall, 'precision': s['precision'], 'device': s['device']})
     rows.update({k.replace('_', ' '): s[k] for k in ('checkpoint', 'log', 'sample_sheet') if s.get(k)})
     print_table(rows, 'mpcc_train: done')
 
@@ -189,7 +236,7 @@ def _train_main(preset=None, config=None, data=None, data_root=None, split=None,
     if resume and overwrite: raise CLIError("--resume continues the run in --out_dir and --overwrite replaces it: pass one of them")
     if resume:                                         # the resume rules are the API's: Trainer.resume (runs.resume_changes)
         if config is not None: raise CLIError(f"--config {config}: a resume keeps the run's config; start a new run to use --config")
-        out = check_out_dir(out_dir or f"runs/{preset or 'mnist5k_cpu'}_seed{seed or 0}")
+        out = _RUN['out'] = check_out_dir(out_dir or f"runs/{preset or 'mnist5k_cpu'}_seed{seed or 0}")
         info = data_info(out)
         root = data_root or info.get('data_root')
         changes = {**(json_object(overrides, '--overrides') if overrides else {}),
@@ -200,13 +247,16 @@ def _train_main(preset=None, config=None, data=None, data_root=None, split=None,
     else:
         if n_iters is not None and n_iters < 1: raise CLIError(f"--n_iters {n_iters}: nothing to train; pass --n_iters N >= 1, the run's total iterations")
         cfg = config_from_args(preset or 'mnist5k_cpu', config, overrides, **flags)
-        out = check_out_dir(out_dir or f"runs/{cfg.name}_seed{cfg.seed}")
-        train_data = load_run_data(cfg, data_root, download, skip_corrupt)
+        out = _RUN['out'] = check_out_dir(out_dir or f"runs/{cfg.name}_seed{cfg.seed}")
+        given = _given_fields(config, overrides)
+        train_data = load_run_data(cfg, data_root, download, skip_corrupt, None if 'img_channels' in given else 'auto')
+        cfg = match_folder(cfg, train_data, given, data_root)
         t = trainer_class()(cfg, train_data, out_dir=out, overwrite=overwrite, progress=not quiet, tensorboard=tensorboard)
         if is_main_process(): save_data_info(out, data_root, skip_corrupt)
-    t0 = time.perf_counter()
+    t0, it0 = time.perf_counter(), t.it
     t.fit()
-    return t, train_summary(t, train_data, time.perf_counter() - t0)
+    s = train_summary(t, train_data, time.perf_counter() - t0)
+    return t, {**s, 'trained_iterations': t.it - it0}
 
 # %% ../nbs/09_cli.ipynb #6cf7e7e3
 @call_parse
@@ -242,8 +292,12 @@ def load_run(run_dir, # an mpcc_train --out_dir
     d = Path(run_dir).expanduser()
     if not d.is_dir(): raise CLIError(f"RUN_DIR {d} is not a directory: pass the --out_dir of an mpcc_train run")
     if not (d/'checkpoint.pt').is_file():
-        raise CLIError(f"RUN_DIR {d} has no checkpoint.pt: pass the --out_dir of an mpcc_train run that saved a checkpoint "
-                       f"(or continue it with mpcc_train --resume --out_dir {d})")
+        if not (d/'config.json').is_file():
+            raise CLIError(f"RUN_DIR {d} has no checkpoint.pt: pass the --out_dir of an mpcc_train run that saved a checkpoint")
+        root = data_info(d).get('data_root')
+        again = f"mpcc_train --config {shlex.quote(str(d/'config.json'))} --out_dir {shlex.quote(str(d))}" + \
+                (f" --data_root {shlex.quote(root)}" if root else '')
+        raise CLIError(f"RUN_DIR {d} has no checkpoint.pt: its run stopped before its first checkpoint; train it again with {again}")
     return MPCC.load(d/'checkpoint.pt', device=device or 'auto')
 
 def check_model_data(m:MPCC, data:ImageData, run_dir): # a fitted model, data to use it on
@@ -290,7 +344,7 @@ def show_eval(res:dict): # from `_eval_main`
     "Print the table of `mpcc_eval`."
     rows = {_SCORES[k]: res[k] for k in _SCORES if res.get(k) is not None}
     if res.get('purity') is None: rows['clustering scores'] = 'none (the data have no labels)'
-    rows['reconstruction MSE (x1e3)'] = res['mse_x1e3']
+    rows['reconstruction MSE x1e3 (per pixel, [-1, 1] scale)'] = res['mse_x1e3']
     if res.get('is_mean') is not None: rows['IS'] = f"{res['is_mean']:.3f} ± {res['is_std']:.3f} ({res['n_gen']} samples)"
     if res.get('fid') is not None: rows['FID'] = f"{res['fid']:.3f}"
     rows.update({'data': f"{res['dataset']} ({res['n_data']} samples)", 'iteration': res['checkpoint_iteration'],
@@ -427,7 +481,7 @@ def _seeds_md(runs, mean, std, title):
     f = lambda v: '—' if v is None else f"{v:.4f}"
     lines = [f"# {title}", '', '| seed | ' + ' | '.join(_SCORES[k] for k in cols) + ' | iterations | wall time (s) | status |',
              '|---|' + '---|' * (len(cols) + 3)]
-    lines += [f"| {r['seed']} | " + ' | '.join(f(r[k]) for k in cols) + f" | {r['iterations']} | {r['wall_time_s']} | {r['status']} |" for r in runs]
+    lines += [f"| {r['seed']} | " + ' | '.join(f(r[k]) for k in cols) + f" | {r['iterations']} | {'—' if r['wall_time_s'] is None else r['wall_time_s']} | {r['status']} |" for r in runs]
     lines += ['| mean ± std | ' + ' | '.join(f"{f(mean[k])} ± {f(std[k])}" for k in cols) + ' | | | |', '',
               'std: sample standard deviation over the seeds (ddof = 1).']
     return '\n'.join(lines) + '\n'
@@ -439,12 +493,16 @@ def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', p
     if not seeds or len(set(seeds)) != len(seeds): raise CLIError(f"--seeds must be distinct integers, e.g. --seeds 0 1 2 3 4, got {seeds}")
     out = check_out_dir(out, '--out')
     cfg = config_from_args(preset, train_kw.get('config'), train_kw.get('overrides'), n_iters=train_kw.get('n_iters'))
+    try: old = {r['seed']: r for r in json.loads((out/'summary.json').read_text())['runs']}   # a rerun keeps finished seeds' times
+    except (OSError, ValueError, KeyError, TypeError): old = {}
     if parallel == 1: runs = [_seed_run(s, out/f'seed{s}', dict(preset=preset, **train_kw)) for s in seeds]
     else:                                   # one process per run, `threads` torch threads each (06b_parallel)
         from mpcc_nbdev import cli
         kw = dict(preset=preset, **{**train_kw, 'quiet': True})
         runs = map_processes(cli._seed_run, [(s, out/f'seed{s}', kw) for s in seeds], parallel,
                              threads or max(1, (os.cpu_count() or 1) // parallel))
+    for r in runs:
+        if r['status'] == 'complete': r['wall_time_s'] = old.get(r['seed'], {}).get('wall_time_s')
     mean, std = seeds_summary(runs)
     res = dict(preset=cfg.name, n_iters=cfg.n_iters, seeds=seeds, runs=runs, mean=mean, std=std, std_ddof=1)
     text = json.dumps(res, indent=1)
@@ -493,7 +551,8 @@ def main(argv:list|None=None, # command name and its arguments (default: sys.arg
          prog:str|None=None): # program name in usage and help (default: 'python -m mpcc_nbdev <command>')
     "`python -m mpcc_nbdev <command> [options]`: parse the options of one of `COMMANDS` and run it."
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
+    if argv and argv[0] in ('-h', '--help'): print(_usage()); return 0
+    if not argv: sys.exit(f"mpcc_nbdev: error: give a command: {', '.join(k[5:] for k in COMMANDS)} (python -m mpcc_nbdev --help lists them)")
     name = argv[0] if argv[0] in COMMANDS else f"mpcc_{argv[0]}"
     if name not in COMMANDS: sys.exit(f"mpcc_nbdev: error: unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}")
     f = COMMANDS[name]

@@ -444,7 +444,7 @@ def _folder_labels(root, files, labels):
 
 @_register('folder')
 def load_folder(root=None, split:str='all', download:bool=False, # root: the image directory (required)
-                channels:int=3, # 1 (grey) or 3 (RGB)
+                channels:int|str=3, # 1 (grey), 3 (RGB), or 'auto': 3 when any image has colour, else 1
                 size:int=32, # output side length
                 labels='auto', # 'auto' (from sub-folders if every image is in one), True or False
                 skip_corrupt:bool=False, # skip unreadable files with a warning instead of raising
@@ -452,29 +452,34 @@ def load_folder(root=None, split:str='all', download:bool=False, # root: the ima
     "A directory of images (labels from first-level sub-folder names, if any), resized to `size`×`size` in [-1, 1]."
     if root is None: raise ValueError("load_dataset('folder') needs root=<directory of images>")
     _split_parts(split, 'folder', ('all',))
-    if channels not in (1, 3): raise ValueError(f"channels={channels}: use 1 (grey) or 3 (RGB)")
+    if channels not in (1, 3, 'auto'): raise ValueError(f"channels={channels}: use 1 (grey), 3 (RGB) or 'auto'")
     root = Path(root).expanduser()
     if not root.is_dir(): raise FileNotFoundError(f"folder: {root} is not a directory")
     files = image_files(root)
     if not files: raise FileNotFoundError(f"folder: no image files under {root} (looked recursively for extensions Pillow opens, e.g. .png .jpg .gif .bmp .tif .webp)")
     classes = _folder_labels(root, files, labels)
-    arrs, kept, skipped, nonfinite = [], [], [], []
+    arrs, kept, skipped, nonfinite, unreadable = [], [], [], [], []
     for f in files:
         try:
-            with Image.open(f) as im: arrs.append(pil_to_array(ImageOps.exif_transpose(im), channels, size, bg))
+            with Image.open(f) as im: arrs.append(pil_to_array(ImageOps.exif_transpose(im), 3 if channels == 'auto' else channels, size, bg))
             kept.append(f)
         except NonFinitePixels as e: nonfinite.append((f, e.args[0]))
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-            if not skip_corrupt: raise ValueError(f"folder: cannot read image file {f}: {e}. Fix or remove it, or pass skip_corrupt=True to skip unreadable files with a warning.") from e
+            if not skip_corrupt: unreadable.append(f"{f} ({e})"); continue
             warnings.warn(f"folder: skipping unreadable image file {f}: {e}"); skipped.append(str(f))
+    if unreadable:                                     # every unreadable file is named, not only the first
+        raise ValueError(f"folder: cannot read {len(unreadable)} image file(s): {'; '.join(unreadable)}. Fix or remove them, "
+                         f"or pass skip_corrupt=True to skip unreadable files with a warning.")
     if nonfinite:
         raise ValueError(f"folder: {len(nonfinite)} image file(s) under {root} hold non-finite pixel values (NaN/inf), the first "
                          f"{nonfinite[0][0]} ({nonfinite[0][1]} such pixels): fix or remove those files")
     if not arrs: raise FileNotFoundError(f"folder: none of the {len(files)} image files under {root} could be read")
     idx = {c: k for k, c in enumerate(classes or [])}
     y = torch.tensor([idx[f.relative_to(root).parts[0]] for f in kept]) if classes else None
-    info = dict(root=str(root), files=[str(f.relative_to(root)) for f in kept], skipped=skipped, channels=channels, size=size)
-    return ImageData(u8_to_float(torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).contiguous()), y,
+    a = np.stack(arrs)
+    if channels == 'auto': a = a[..., :1] if (a[..., :1] == a[..., 1:]).all() else a   # grey images: R = G = B
+    info = dict(root=str(root), files=[str(f.relative_to(root)) for f in kept], skipped=skipped, channels=a.shape[-1], size=size)
+    return ImageData(u8_to_float(torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()), y,
                      len(classes) if classes else None, 'folder', classes, info)
 
 # %% ../nbs/05_data.ipynb #02ba2c7c

@@ -13,7 +13,7 @@ from .metrics import clustering_metrics, predict_all, data_xy
 from .inception import (InceptionFeatures, ProtocolWarning, compute_stats, fid_reference, generation_metrics)
 
 # %% auto #0
-__all__ = ['reconstruction_mse', 'metrics_json_path', 'evaluate']
+__all__ = ['MSE_NOTE', 'reconstruction_mse', 'metrics_json_path', 'evaluate']
 
 # %% ../nbs/07b_evaluation.ipynb #6e6a0c36
 @torch.no_grad()
@@ -78,6 +78,10 @@ def _generation_part(trainer, x, name, n_gen, ref_stats, inception, is_splits, b
     return {**r, 'fid_ref': ref_name, 'gen_metrics': 'computed'}
 
 # %% ../nbs/07b_evaluation.ipynb #378072ea
+MSE_NOTE = ("mse: mean squared error per pixel on the [-1, 1] scale; mse_x1e3: the same x 1000, the scale of the paper's "
+            "tables; mse_authors: the formula of the authors' code, the mean over batches of 50 images of (mean of x - x_hat)^2, "
+            "a squared mean error that is not an MSE (errors of opposite sign cancel)")
+
 def evaluate(trainer, # a trained `Trainer` (or anything with its interface)
              data, # ImageData (or (x, y), or x alone) to cluster and reconstruct
              out=None, # where to write the JSON: .json file, directory, or checkpoint file (see `metrics_json_path`)
@@ -97,7 +101,7 @@ def evaluate(trainer, # a trained `Trainer` (or anything with its interface)
                seed=seed, n_data=len(x), n_clusters=K, **clustering_metrics(y, predict_all(trainer, x, batch_size), K))
     xr = x if n_recon is None else x[:n_recon]
     mse = reconstruction_mse(trainer, xr, batch_size)
-    res.update(mse=mse, mse_x1e3=mse * 1e3, mse_authors=reconstruction_mse(trainer, xr, authors=True), n_recon=len(xr))
+    res.update(mse=mse, mse_x1e3=mse * 1e3, mse_authors=reconstruction_mse(trainer, xr, authors=True), n_recon=len(xr), mse_note=MSE_NOTE)
     res.update(_generation_part(trainer, x, name, n_gen, ref_stats, inception, is_splits, batch_size, seed))
     res['time_s'] = round(time.time() - t0, 3)
     if out is not None:

@@ -13,9 +13,9 @@ except ImportError: fcntl = None   # Windows: the lock falls back to the PID che
 
 # %% auto #0
 __all__ = ['CHECKPOINT', 'LOCK_NAME', 'SIDE_FILES', 'RESUMABLE', 'RESUME_OPTIONS', 'note', 'log_event', 'check_run_dir',
-           'check_threads', 'RunDirLocked', 'pid_alive', 'RunLock', 'sample_sheets', 'run_files', 'clear_run_dir',
-           'checkpoint_iteration', 'claim_out_dir', 'WriteFailed', 'fsync_path', 'atomic_write', 'write_text',
-           'read_log', 'append_jsonl', 'write_results', 'repair_run_dir', 'resume_changes']
+           'check_threads', 'make_run_dir', 'RunDirLocked', 'pid_alive', 'RunLock', 'sample_sheets', 'run_files',
+           'clear_run_dir', 'checkpoint_iteration', 'claim_out_dir', 'WriteFailed', 'fsync_path', 'atomic_write',
+           'write_text', 'read_log', 'append_jsonl', 'write_results', 'repair_run_dir', 'resume_changes']
 
 # %% ../nbs/05a_runs.ipynb #cac71504
 CHECKPOINT, LOCK_NAME = 'checkpoint.pt', 'run.lock'
@@ -50,6 +50,13 @@ def check_threads(threads): # torch CPU threads, None for torch's default
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
     return threads
+
+# %% ../nbs/05a_runs.ipynb #1f0d7fb8
+def make_run_dir(d:Path): # a run directory that passed `check_run_dir`
+    "Create `d` (and its parents); ValueError naming out_dir when the system refuses (e.g. under /sys or /proc)."
+    try: d.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise ValueError(f"out_dir {d} cannot be created ({e.strerror or e}): choose a directory you can write to") from None
+    return d
 
 # %% ../nbs/05a_runs.ipynb #bf9c74ed
 class RunDirLocked(FileExistsError):
@@ -157,7 +164,7 @@ def claim_out_dir(out_dir, # the run directory (created if missing)
                   overwrite:bool=False): # replace an earlier run (one with a checkpoint)
     "Lock `out_dir` and make it ready for a new run; FileExistsError if it holds an earlier run and not `overwrite`."
     d = check_run_dir(out_dir)
-    d.mkdir(parents=True, exist_ok=True)
+    make_run_dir(d)
     lock = RunLock(d)
     if lock.note: note(lock.note)
     ck, side, sheets, tmps = run_files(d)

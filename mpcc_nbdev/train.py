@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_train.ipynb #c1b12564
 from __future__ import annotations
-import time, copy, dataclasses
+import time, copy, dataclasses, signal, threading, contextlib
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -23,7 +23,7 @@ from .checkpoint import Checkpointing, DivergenceError, tb_writer
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
-__all__ = ['build_prior', 'fit_point_scaler', 'Trainer']
+__all__ = ['build_prior', 'fit_point_scaler', 'Trainer', 'TrainingInterrupted', 'stop_signals', 'eta_note']
 
 # %% ../nbs/06_train.ipynb #8cc27f3f
 def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`, `logvar_init`
@@ -71,6 +71,8 @@ class Trainer(Checkpointing):
                  tensorboard:bool=False): # also log to TensorBoard in `out_dir/tb` (needs the tensorboard package)
         if not isinstance(cfg, MPCCConfig): raise ValueError(f"cfg must be an MPCCConfig (see preset), got {type(cfg).__name__}")
         cfg.validate(); _check_data(cfg, data)
+        if cfg.prior == 'gmm' and cfg.n_clusters == 1:
+            note("n_clusters=1 with the GMM prior: one cluster, nothing is clustered; use n_clusters >= 2 (or prior='normal' for the AIM baseline)")
         self.cfg, self.data, self.progress, self.device = cfg, data, progress, resolve_device(cfg.device)
         self.out_dir = None if out_dir is None else Path(out_dir)
         self._lock = None if self.out_dir is None else claim_out_dir(self.out_dir, overwrite)
@@ -327,7 +329,7 @@ def log_stats(self:Trainer):
     out['occ_data'] = [round(v, 4) for v in (torch.bincount(pred, minlength=K) / len(pred)).tolist()]
     if self.data.y is not None:
         y = self.data.y[self._log_idx]
-        out.update(purity=float(cluster_purity(y, pred)), acc=float(cluster_accuracy(y, pred)))
+        out.update(purity=float(cluster_purity(y, pred)), acc=float(cluster_accuracy(y, pred)), n_scored=len(y))   # of a fixed subset
     return out
 
 # %% ../nbs/06_train.ipynb #abd82e5f
@@ -367,6 +369,49 @@ def _log(self:Trainer, acc:torch.Tensor, n:int, dt:float): # summed losses, iter
             if isinstance(v, float): self._tb.add_scalar(k, v, self.it)
     return rec
 
+# %% ../nbs/06_train.ipynb #a2c8d091
+@patch
+def _interrupted(self:Trainer, signum:int, bad:torch.Tensor): # the signal; the divergence guard's state
+    "After SIGINT/SIGTERM: save the complete iteration (if there is an out_dir), give the run directory up, raise TrainingInterrupted."
+    name = signal.Signals(signum).name
+    ck = None
+    if self.out_dir is not None:
+        self._check_finite(bad)
+        ck = self.out_dir/'checkpoint.pt'
+        if not (ck.exists() and checkpoint_iteration(ck) == self.it): self.save()
+        self.close()
+    where = f"checkpoint {ck} holds iteration {self.it}" if ck else "no out_dir, nothing written (this Trainer's fit() continues)"
+    raise TrainingInterrupted(f"training stopped by {name} after iteration {self.it}: {where}", self.it, ck, signum)
+
+# %% ../nbs/06_train.ipynb #a8fe77e8
+class TrainingInterrupted(KeyboardInterrupt):
+    "`fit` stopped on SIGINT/SIGTERM after a complete iteration: `it`, the `checkpoint` written (or None), the `signum`."
+    def __init__(self, msg, it, checkpoint, signum): super().__init__(msg); self.it, self.checkpoint, self.signum = it, checkpoint, signum
+
+@contextlib.contextmanager
+def stop_signals(signums=(signal.SIGINT, signal.SIGTERM)): # the signals that ask to stop
+    "Within the block a first SIGINT/SIGTERM sets `flag[0]` to its number (the caller stops cleanly); a second one raises KeyboardInterrupt."
+    flag = [None]
+    if threading.current_thread() is not threading.main_thread(): yield flag; return   # handlers only in the main thread
+    def handler(signum, frame):
+        if flag[0] is not None: raise KeyboardInterrupt
+        flag[0] = signum
+    old = {s: signal.signal(s, handler) for s in signums}
+    try: yield flag
+    finally:
+        for s, h in old.items():
+            if h is not None: signal.signal(s, h)
+
+def eta_note(s_per_it:float, # measured seconds per iteration
+             remaining:int, # iterations to go
+             device, # where the run trains
+             name:str, # the preset
+             limit:float=3600.): # say nothing below this many seconds
+    "A note with the estimated time when a run on a CPU would take more than `limit` seconds, else None."
+    if torch.device(device).type != 'cpu' or s_per_it * remaining <= limit: return None
+    return (f"about {s_per_it * remaining / 3600:.1f} h to go on this CPU ({s_per_it:.2f} s/it, {remaining} iterations): "
+            f"{name!r} is sized for a GPU; on a CPU try the preset mnist5k_cpu, or fewer n_iters")
+
 # %% ../nbs/06_train.ipynb #a14512f7
 @patch
 @torch.no_grad()
@@ -388,17 +433,21 @@ def fit(self:Trainer, n_iters:int|None=None): # iterations to run now; None: unt
         raise ValueError(f"n_iters must be an integer >= 0, got {n_iters!r}")
     cfg, target = self.cfg, self.cfg.n_iters if n_iters is None else self.it + n_iters
     if target <= self.it:
-        if n_iters is None: note(f"nothing to train: the run is at iteration {self.it} and n_iters={cfg.n_iters}")
+        if n_iters is None and not getattr(self, '_said_nothing', False):   # (`resume` has said it already)
+            note(f"nothing to train: the run is at iteration {self.it} and n_iters={cfg.n_iters}")
         return self
     self._need_data()                                  # (checks the data, e.g. batch_size <= len(data))
     self._own_out_dir()
     acc = torch.zeros(len(self.losses), device=self.device)
     bad = torch.full((len(self.losses),), -1, dtype=torch.long, device=self.device)
-    n, t0 = 0, time.perf_counter()
+    n, t0, it0 = 0, time.perf_counter(), self.it
     with tqdm(total=target, initial=self.it, disable=not self.progress, dynamic_ncols=True, mininterval=1,
-              desc=f"MPCC {cfg.name} [{cfg.precision}, {self.device}]") as bar:
+              desc=f"MPCC {cfg.name} [{cfg.precision}, {self.device}]") as bar, stop_signals() as stop:
         while self.it < target:
+            if stop[0] is not None: break              # SIGINT/SIGTERM: the last iteration is complete
             l = self.step()
+            if self.it == it0 + 1: t1 = time.perf_counter()
+            if self.it == it0 + 2 and (msg := eta_note(time.perf_counter() - t1, target - self.it, self.device, cfg.name)): note(msg)
             acc += l; n += 1
             bad = torch.where(~torch.isfinite(l) & (bad < 0), self.it, bad)
             bar.update()
@@ -413,4 +462,5 @@ def fit(self:Trainer, n_iters:int|None=None): # iterations to run now; None: unt
                 self.sample_sheet(path=self.out_dir/'samples'/f'sheet_{self.it:07d}.png')
             if self.it % cfg.ckpt_every == 0 or done:
                 self._check_finite(bad); self.save()
+    if stop[0] is not None and self.it < target: self._interrupted(stop[0], bad)
     return self

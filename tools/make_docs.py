@@ -462,7 +462,7 @@ class Site:
             secs = ''.join(f'<li><a href="{cur.prefix if cur else ""}{p.name}#{i}">{_unlinked(t)}</a></li>'
                            for t, i in p.sections)
             items.append(f'<li class="page{" current" if p is cur else ""}"><a href="{cur.prefix if cur else ""}{p.name}">'
-                         f'{html.escape(p.title)}</a>{f"<ul class=sections>{secs}</ul>" if secs else ""}</li>')
+                         f'{_unlinked(p.md_inline(p.title))}</a>{f"<ul class=sections>{secs}</ul>" if secs else ""}</li>')   # `code` rendered
         items.append(f'<li class="group">Reference</li><li class="page{" current" if cur is None else ""}">'
                      f'<a href="{cur.prefix if cur else ""}{_NAMES_PAGE}">Index of names</a></li>')
         return (f'<nav id="sidebar"><a class="site-title" href="{cur.prefix if cur else ""}index.html">{html.escape(self.title)}</a>'
@@ -493,8 +493,8 @@ class Site:
                     f'<p class="source"><a href="{self.git_url}/blob/{self.branch}/{p.nb_path.relative_to(self.root).as_posix()}">source</a>'
                     f' · <a href="{p.prefix}notebooks/{p.nb_path.relative_to(self.nbs).as_posix()}">notebook file</a></p></header>\n')
             prev = bodies[k-1][0] if k else None; nxt = bodies[k+1][0] if k + 1 < len(bodies) else None
-            pager = (f'<nav class="pager"><span>{f"<a href={chr(34)}{p.prefix}{prev.name}{chr(34)}>← {html.escape(prev.title)}</a>" if prev else ""}</span>'
-                     f'<span>{f"<a href={chr(34)}{p.prefix}{nxt.name}{chr(34)}>{html.escape(nxt.title)} →</a>" if nxt else ""}</span></nav>')
+            pager = (f'<nav class="pager"><span>{f"<a href={chr(34)}{p.prefix}{prev.name}{chr(34)}>← {_unlinked(prev.md_inline(prev.title))}</a>" if prev else ""}</span>'
+                     f'<span>{f"<a href={chr(34)}{p.prefix}{nxt.name}{chr(34)}>{_unlinked(nxt.md_inline(nxt.title))} →</a>" if nxt else ""}</span></nav>')
             f = self.out/p.name; f.parent.mkdir(parents=True, exist_ok=True)
             f.write_text(self.html_page(p, _plain_label(p.title), head + body + pager, p.prefix))
             nbf = self.out/'notebooks'/p.nb_path.relative_to(self.nbs); nbf.parent.mkdir(parents=True, exist_ok=True)
@@ -559,7 +559,7 @@ def _selftest():
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); (d/'nbs').mkdir()
         (d/'settings.ini').write_text('[DEFAULT]\ntitle = demo\ngit_url = https://example.org/demo\nlib_path = demo\n')
-        (d/'nbs'/'01_demo.ipynb').write_text(json.dumps(nb)); (d/'nbs'/'02_other.ipynb').write_text(json.dumps(dict(cells=[cell('markdown', '# Other')])))
+        (d/'nbs'/'01_demo.ipynb').write_text(json.dumps(nb)); (d/'nbs'/'02_other.ipynb').write_text(json.dumps(dict(cells=[cell('markdown', '# The `Other` page')])))
         (d/'nbs'/'pic.png').write_bytes(b'\x89PNG')
         site = Site(d, d/'_docs').build()
         got = (d/'_docs'/'demo.html').read_text()
@@ -576,6 +576,8 @@ def _selftest():
         assert [p.name for p in site.pages] == ['demo.html', 'other.html'], site.pages
         assert set(site.names) == {'public_fn', 'Thing', 'Thing.grow', 'Thing.size'}, site.names
         assert 'sections' in got and 'href="demo.html#sec-a_1-b_2-one"' in got, got.split('<main>')[0]
+        side = got.split('<main>')[0]
+        assert 'The <code>Other</code> page</a>' in side and '`' not in side, side   # inline code in the sidebar, no backticks
     assert protect_math('a $x$ b $$y$$ `$z$` $5 and $6, $\\beta$s')[1] == [('inline', 'x'), ('display', 'y'), ('inline', '\\beta')]
     assert page_name(Path('nbs/05a_runs.ipynb'), Path('nbs')) == 'runs.html'
     assert page_name(Path('nbs/tutorials/01_quick.ipynb'), Path('nbs')) == 'tutorials/quick.html'
