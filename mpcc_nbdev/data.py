@@ -531,9 +531,10 @@ def _expected_shape(expect):
 
 def check_inference_input(x, # images N×C×H×W (float in [-1, 1] or uint8 0..255), points N×D, or an ImageData
                           expect=None, # the model's config, or its sample shape, e.g. (1, 32, 32); None: not checked
-                          name:str='x'): # the argument's name, for messages
+                          name:str='x', # the argument's name, for messages
+                          finite:bool=True): # scan for NaN/inf (an ImageData never: it was scanned when it was made)
     "`x` as a tensor the networks can take: non-finite refused, 8-bit pixels mapped to [-1, 1], other ranges refused."
-    if isinstance(x, ImageData): x = x.x
+    if isinstance(x, ImageData): x, finite = x.x, False
     if not torch.is_tensor(x):
         try: x = torch.as_tensor(np.asarray(x))
         except (TypeError, ValueError, RuntimeError) as e: raise ValueError(f"{name} must be a tensor or array of samples, got {type(x).__name__}") from e
@@ -548,7 +549,7 @@ def check_inference_input(x, # images N×C×H×W (float in [-1, 1] or uint8 0..2
         lo, hi = (int(x.min()), int(x.max())) if x.numel() else (0, 0)
         if lo < 0 or hi > 255: raise ValueError(f"{name} holds integer pixels in [{lo}, {hi}]: integer images must be 8-bit pixels 0..255")
         return u8_to_float(x.to(torch.uint8))
-    n, first = count_nonfinite(x)
+    n, first = count_nonfinite(x) if finite else (0, None)
     if n: raise ValueError(f"{name} holds {n} non-finite values (NaN/inf), the first at index {first}: replace or drop those samples")
     if img and x.numel():
         lo, hi = x.min().item(), x.max().item()

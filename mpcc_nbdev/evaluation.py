@@ -4,18 +4,32 @@
 
 # %% ../nbs/07b_evaluation.ipynb #8211cfc2
 from __future__ import annotations
-import json, time, warnings
+import json, math, time, warnings
 from pathlib import Path
 import torch
 from .data import CIFAR_FILES
 from .device import device_of
-from .metrics import clustering_metrics, predict_all, data_xy
+from .metrics import clustering_metrics, data_xy
 from .inception import (InceptionFeatures, ProtocolWarning, compute_stats, fid_reference, generation_metrics)
 
 # %% auto #0
 __all__ = ['MSE_NOTE', 'reconstruction_mse', 'metrics_json_path', 'evaluate']
 
 # %% ../nbs/07b_evaluation.ipynb #6e6a0c36
+def _errors(x, # real samples
+            xh, # their reconstructions
+            who:str='trainer.reconstruct'): # what made `xh`, for the message
+    "Per-sample sums of d = x - x_hat and of d**2 (float64, on the CPU): what both MSEs are made of."
+    if xh.shape != x.shape: raise ValueError(f"{who} returned shape {tuple(xh.shape)} for input {tuple(x.shape)}")
+    d = (x.float() - xh.to(x.device).float()).double().flatten(1)
+    return d.sum(1).cpu(), d.pow(2).sum(1).cpu()
+
+def _mse(s, s2, n_pix:int, authors_bs:int|None=None):
+    "MSE per pixel from per-sample sums (`_errors`); `authors_bs`: the authors' mean over batches of (mean d)**2."
+    if len(s) == 0: raise ValueError("`x` is empty")
+    if authors_bs is None: return s2.sum().item() / (len(s2) * n_pix)
+    return sum((b.sum().item() / (len(b) * n_pix))**2 * len(b) for b in s.split(authors_bs)) / len(s)
+
 @torch.no_grad()
 def reconstruction_mse(trainer, # anything with `reconstruct(x)` and `device`
                        x, # real images in [-1, 1] (tensor or ImageData)
@@ -24,16 +38,12 @@ def reconstruction_mse(trainer, # anything with `reconstruct(x)` and `device`
     "Mean squared error per pixel of x against trainer.reconstruct(x) on the [-1, 1] scale (x 1e3 for the paper's tables)."
     x = x.x if hasattr(x, 'x') else x
     bs, dev = batch_size or (50 if authors else 500), device_of(trainer)
-    num, den = 0., 0
+    errs = []
     for xb in torch.split(x, bs):
         xb = xb.to(dev).float()
-        xh = trainer.reconstruct(xb).to(xb.device)
-        if xh.shape != xb.shape: raise ValueError(f"trainer.reconstruct returned shape {tuple(xh.shape)} for input {tuple(xb.shape)}")
-        d = (xb - xh.float()).double()
-        if authors: num, den = num + d.mean().item()**2 * len(xb), den + len(xb)
-        else: num, den = num + d.pow(2).sum().item(), den + d.numel()
-    if den == 0: raise ValueError("`x` is empty")
-    return num / den
+        errs.append(_errors(xb, trainer.reconstruct(xb)))
+    s, s2 = (torch.cat(v) for v in zip(*errs)) if errs else (torch.zeros(0), torch.zeros(0))
+    return _mse(s, s2, math.prod(x.shape[1:]), bs if authors else None)
 
 # %% ../nbs/07b_evaluation.ipynb #d34ca1ff
 def metrics_json_path(out): # a .json file, a directory, or a checkpoint file
@@ -95,13 +105,17 @@ def evaluate(trainer, # a trained `Trainer` (or anything with its interface)
     "Purity, accuracy, NMI, ARI, cluster sizes, reconstruction MSE and IS/FID (when possible) of `trainer` on `data`."
     t0 = time.time()
     x, y = data_xy(data)
-    K = trainer.prior.n_clusters
+    K, n_rec = trainer.prior.n_clusters, len(x[:n_recon])
     name = getattr(data, 'name', None)
+    pred, errs = [], []
+    for b in trainer.infer_batches(data if hasattr(data, 'x') else x, ('y', 'x_hat'), batch_size, n_recon=n_rec):
+        pred.append(b['y'])                                       # one pass: E once per sample, G_ema on the first n_rec
+        if 'x_hat' in b: errs.append(_errors(b['x'][:len(b['x_hat'])], b['x_hat'], 'trainer.infer_batches'))
     res = dict(dataset=name, config=getattr(getattr(trainer, 'cfg', None), 'name', None), iteration=getattr(trainer, 'it', None),
-               seed=seed, n_data=len(x), n_clusters=K, **clustering_metrics(y, predict_all(trainer, x, batch_size), K))
-    xr = x if n_recon is None else x[:n_recon]
-    mse = reconstruction_mse(trainer, xr, batch_size)
-    res.update(mse=mse, mse_x1e3=mse * 1e3, mse_authors=reconstruction_mse(trainer, xr, authors=True), n_recon=len(xr), mse_note=MSE_NOTE)
+               seed=seed, n_data=len(x), n_clusters=K, **clustering_metrics(y, torch.cat(pred), K))
+    s, s2 = (torch.cat(v) for v in zip(*errs)) if errs else (torch.zeros(0), torch.zeros(0))
+    mse = _mse(s, s2, math.prod(x.shape[1:]))
+    res.update(mse=mse, mse_x1e3=mse * 1e3, mse_authors=_mse(s, s2, math.prod(x.shape[1:]), 50), n_recon=n_rec, mse_note=MSE_NOTE)
     res.update(_generation_part(trainer, x, name, n_gen, ref_stats, inception, is_splits, batch_size, seed))
     res['time_s'] = round(time.time() - t0, 3)
     if out is not None:

@@ -70,10 +70,11 @@ def ari(y_true, # (N,) class labels
 
 # %% ../nbs/07_metrics.ipynb #03955929
 @torch.no_grad()
-def predict_all(trainer, # anything with `predict(x)` and `device`
+def predict_all(trainer, # a trainer (`infer_batches`), or anything with `predict(x)` and `device`
                 x, # images or points (tensor or ImageData)
-                batch_size:int=500): # rows per call
+                batch_size:int=500): # rows per batch
     "Clusters argmax q(y|z) of every row of `x`, batched, as a CPU LongTensor."
+    if hasattr(trainer, 'infer_batches'): return torch.cat([b['y'] for b in trainer.infer_batches(x, ('y',), batch_size)])
     x, dev = (x.x if hasattr(x, 'x') else x), device_of(trainer)
     return torch.cat([trainer.predict(xb.to(dev)).long().cpu() for xb in torch.split(x, batch_size)])
 

@@ -23,7 +23,7 @@ from .checkpoint import Checkpointing, DivergenceError, tb_writer
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
-__all__ = ['build_prior', 'fit_point_scaler', 'Trainer', 'TrainingInterrupted', 'stop_signals', 'eta_note']
+__all__ = ['INFER_OUTPUTS', 'build_prior', 'fit_point_scaler', 'Trainer', 'TrainingInterrupted', 'stop_signals', 'eta_note']
 
 # %% ../nbs/06_train.ipynb #8cc27f3f
 def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`, `logvar_init`
@@ -134,8 +134,9 @@ def _need_data(self:Trainer):
     if self.scaler is None: self._fit_scaler(self.data)
     if self.cfg.conditional_d and self.data.y is None:
         raise ValueError("conditional_d=True is the supervised variant: it needs labelled data (data.y), or set conditional_d=False")
-    x = self.data.x if self.scaler is None else self._to_model(self.data.x.to(self.device)).cpu()
-    self.sampler = DeviceSampler(dataclasses.replace(self.data, x=x), self.cfg.batch_size, self.device)
+    data = self.data if self.scaler is None else \
+        dataclasses.replace(self.data, x=self._to_model(self.data.x.to(self.device)).cpu())   # standardised points: new values
+    self.sampler = DeviceSampler(data, self.cfg.batch_size, self.device)
     g = torch.Generator().manual_seed(self.cfg.seed)        # a fixed subset of real data for the logs
     self._log_idx = torch.randperm(len(self.data), generator=g)[:2000]
     return self.sampler
@@ -229,31 +230,67 @@ def step(self:Trainer):
 
 # %% ../nbs/06_train.ipynb #a4e8faba
 @patch
-def _batches(self:Trainer, x, bs:int):
-    "Chunks of `x` (a tensor or ImageData) on the device in the parameters' dtype, channels_last for images."
-    x = check_inference_input(x, self.cfg)   # non-finite refused; uint8 pixels -> [-1, 1]; other ranges refused
+def _batches(self:Trainer, x, bs:int, finite:bool=True): # finite: scan `x` for NaN/inf
+    "(checked CPU chunk, device batch) pairs of `x` (a tensor or ImageData): the batch in the parameters' dtype, channels_last for images."
+    x = check_inference_input(x, self.cfg, finite=finite)   # the one input check: NaN/inf, uint8 -> [-1, 1], ranges
     for i in range(0, len(x), bs):
-        b = x[i:i+bs].to(self.device, self._dtype)
-        yield b.contiguous(memory_format=self._fmt) if b.ndim == 4 else self._to_model(b)
+        c = x[i:i+bs]
+        b = c.to(self.device, self._dtype)
+        yield c, (b.contiguous(memory_format=self._fmt) if b.ndim == 4 else self._to_model(b))
+
+# %% ../nbs/06_train.ipynb #5e0c1a7b
+INFER_OUTPUTS = ('mu', 'y', 'proba', 'x_hat')   # encoder means, clusters, q(y|mu) in float64, reconstructions
+
+@patch
+@torch.no_grad()
+def infer_batches(self:Trainer, x, # images N×C×H×W in [-1, 1] or uint8 (points N×D), or an ImageData
+                  outputs=('mu',), # any of INFER_OUTPUTS
+                  bs:int=500, # batch size
+                  n_recon:int|None=None, # 'x_hat' for the first n_recon samples only (None: all)
+                  finite:bool=True): # scan `x` for NaN/inf (False: data already scanned where they entered)
+    "One pass per batch: E, then q(y|mu) and G_ema as `outputs` need, mu kept on the device; yields CPU dicts with the checked input 'x'."
+    if bad := [o for o in outputs if o not in INFER_OUTPUTS]: raise ValueError(f"outputs: unknown {bad}, choose from {INFER_OUTPUTS}")
+    if 'x_hat' in outputs and self._standing_at != self.it: self.standing_stats()
+    left = float('inf') if n_recon is None else n_recon     # reconstructions still to make
+    with eval_mode(self.E):
+        for c, b in self._batches(x, bs, finite):
+            mu = self.E(b)[0].float()                          # fp32, outside autocast
+            y = self.prior.log_membership(mu).argmax(1) if {'y', 'x_hat'} & set(outputs) else None
+            out = dict(x=c)
+            if 'mu' in outputs: out['mu'] = mu.cpu()
+            if 'y' in outputs: out['y'] = y.cpu()
+            if 'proba' in outputs: out['proba'] = self.prior.log_membership(mu.double()).exp().cpu()
+            if 'x_hat' in outputs and (m := int(min(len(mu), left))) > 0:
+                out['x_hat'] = self._from_model(self.G_ema(mu[:m], y[:m])).float().cpu()
+            left -= len(mu)
+            yield out
 
 # %% ../nbs/06_train.ipynb #ec94ed91
 @patch
-@torch.no_grad()
+def _gather(self:Trainer, x, what:str, bs:int, finite:bool=True):
+    "Output `what` of `infer_batches` over all of `x` in one tensor (an empty one of the right shape for no samples)."
+    parts = [b[what] for b in self.infer_batches(x, (what,), bs, finite=finite)]
+    if parts: return torch.cat(parts)
+    return dict(mu=torch.zeros(0, self.cfg.latent_dim), y=torch.zeros(0, dtype=torch.long), x_hat=torch.zeros(0),
+                proba=torch.zeros(0, self.prior.n_clusters, dtype=torch.float64))[what]
+
+@patch
 def encode(self:Trainer, x, # images N×C×H×W in [-1, 1] (points N×D for the MLP), or an ImageData
            bs:int=500): # batch size
     "Encoder means mu(x) of q(z|x), (N, J) float32 on the CPU, computed in fp32 (outside autocast)."
-    with eval_mode(self.E):
-        out = [self.E(b)[0].float().cpu() for b in self._batches(x, bs)]
-    return torch.cat(out) if out else torch.zeros(0, self.cfg.latent_dim)
+    return self._gather(x, 'mu', bs)
 
 @patch
-@torch.no_grad()
 def predict(self:Trainer, x, # images (or points), or an ImageData
             bs:int=500): # batch size
     "Cluster of each sample: argmax_k q(y=k | z=mu(x)) (Eq. 9 at the encoder mean), int64 on the CPU."
-    mu = self.encode(x, bs)
-    return torch.cat([self.prior.log_membership(m.to(self.device)).argmax(1).cpu() for m in mu.split(bs)]) \
-        if len(mu) else torch.zeros(0, dtype=torch.long)
+    return self._gather(x, 'y', bs)
+
+@patch
+def predict_proba(self:Trainer, x, # images (or points), or an ImageData
+                  bs:int=500): # batch size
+    "q(y | z=mu(x)), the membership of Eq. 9 at the encoder mean: (N, K) float64 on the CPU, rows sum to 1."
+    return self._gather(x, 'proba', bs)
 
 # %% ../nbs/06_train.ipynb #6b10a9d0
 @patch
@@ -302,16 +339,10 @@ def sample(self:Trainer, n:int, # number of samples
     return (x, y) if return_y else x
 
 @patch
-@torch.no_grad()
 def reconstruct(self:Trainer, x, # images (or points), or an ImageData
                 bs:int=500): # batch size
     "x_hat = G_ema(mu(x), argmax_k q(k|mu(x))): encoder mean, its cluster, the EMA generator; fp32, on the CPU."
-    if self._standing_at != self.it: self.standing_stats()
-    out = []
-    for mu in self.encode(x, bs).split(bs):
-        mu = mu.to(self.device)
-        out.append(self._from_model(self.G_ema(mu, self.prior.log_membership(mu).argmax(1))).float().cpu())
-    return torch.cat(out) if out else torch.zeros(0)
+    return self._gather(x, 'x_hat', bs)
 
 # %% ../nbs/06_train.ipynb #5677d86e
 @patch
@@ -325,7 +356,7 @@ def log_stats(self:Trainer):
     s = self.prior.sigmas.detach()
     out = dict(sigma_min=s.min().item(), sigma_max=s.max().item(), occ_prior=[round(v, 4) for v in occ_p.tolist()])
     if self.sampler is None: return out
-    pred = self.predict(self.data.x[self._log_idx])
+    pred = self._gather(self.data.x[self._log_idx], 'y', 500, finite=False)   # training data: scanned when they entered
     out['occ_data'] = [round(v, 4) for v in (torch.bincount(pred, minlength=K) / len(pred)).tolist()]
     if self.data.y is not None:
         y = self.data.y[self._log_idx]
