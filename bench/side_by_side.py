@@ -211,13 +211,24 @@ def summarise(runs, lines, iters_of):
         out[line] = rows
     return out
 
+def remember(a, changes):
+    "Write each line's config changes beside its runs (`<line>.line.json`), so that `collect` knows every line."
+    for n, ch in changes.items():
+        (Path(a.runs) / f'{n}.line.json').write_text(json.dumps(dict(name=n, changes=ch)))
+
 def collect(a, changes):
-    "One JSON of all curves found in the run folder, with the configs and the machine."
+    "One JSON of all curves found in the run folder (every line and seed run there), with the configs and the machine."
+    known = {json.loads(p.read_text())['name']: json.loads(p.read_text())['changes'] for p in sorted(Path(a.runs).glob('*.line.json'))}
+    changes = {**{n: c for n, c in known.items() if n not in changes}, **changes}
+    order = list(LINES) + sorted(n for n in changes if n not in LINES)
+    changes = {n: changes[n] for n in order if n in changes}
     runs = []
     for line in changes:
-        for seed in a.seeds:
-            c = read_jsonl(Path(a.runs) / f'{line}_s{seed}.jsonl')
-            if c: runs.append(dict(line=line, seed=seed, complete=c[-1]['it'] >= a.iters, curve=c))
+        for p in sorted(Path(a.runs).glob(f'{line}_s*.jsonl'), key=lambda p: int(p.stem.rsplit('_s', 1)[1])):
+            c = read_jsonl(p)
+            if c: runs.append(dict(line=line, seed=int(p.stem.rsplit('_s', 1)[1]), complete=c[-1]['it'] >= a.iters, curve=c))
+    changes = {n: c for n, c in changes.items() if any(r['line'] == n for r in runs)}
+    a.seeds = sorted({r['seed'] for r in runs})
     st = SETTINGS[a.setting]
     lines = {}
     for n, ch in changes.items():
@@ -251,6 +262,7 @@ def main(argv=None):
     a.out = a.out or str(RESULTS / f'side_by_side_{a.setting}.json')
     changes = line_changes(a)
     Path(a.runs).mkdir(parents=True, exist_ok=True)
+    remember(a, changes)
     if a.run:
         line, seed = a.run.rsplit(':', 1)
         return run_package(a, line, int(seed), changes[line])
