@@ -109,7 +109,7 @@ def read_jsonl(path):
 def package_config(setting, changes, seed, iters, log_every):
     "The package's config of a line: the setting's preset and fields, then `authors_code()` if asked, then the changes."
     from mpcc_nbdev.config import preset
-    ch = dict(changes)
+    ch = {k: v for k, v in changes.items() if not k.startswith('_')}   # '_' keys: bench-only knobs (see `knobs`)
     ac = ch.pop('authors_code', False)
     cfg = preset(setting['preset'], **setting['package'], seed=seed, n_iters=iters, log_every=log_every, device='cpu')
     if ac: cfg = cfg.authors_code()
@@ -141,7 +141,7 @@ def run_package(a, line, seed, changes):
         print(f"{line} seed {seed}: continuing at iteration {t.it}", flush=True)
     else:
         log.write_text('')
-        t = Trainer(cfg, data, progress=False)
+        t = knobs(Trainer(cfg, data, progress=False), changes)
     t._need_data()
     idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:2000]   # authors_train.py's indices
     xl, yl = data.x[idx], data.y[idx].numpy()
@@ -163,6 +163,23 @@ def run_package(a, line, seed, changes):
             if not a.tiny: t.save(ck)
             f.write(json.dumps(rec) + '\n'); f.flush(); print(line, seed, json.dumps(rec), flush=True)
             acc, t0, n = None, time.perf_counter(), 0
+
+def knobs(t, changes):
+    """Bench-only changes that make a fresh package run start like the authors' code where no config field does:
+    `_bias_init='torch'`: biases of every conv/linear layer drawn as PyTorch's default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    as their N02 init leaves them (the package zeroes them); `_sn_warmup=False`: the spectral norms' power-iteration
+    vector u restarted from N(0, I), as their `SN` starts (torch's `spectral_norm` runs 15 power iterations when registered)."""
+    import math, torch, torch.nn as nn
+    mods = [m for net in (t.G, t.D, t.E) for m in net.modules()]
+    with torch.no_grad():
+        if changes.get('_bias_init') == 'torch':
+            for m in {id(m): m for m in mods if isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None}.values():
+                w = m.parametrizations.weight.original if hasattr(m, 'parametrizations') else m.weight
+                b = 1 / math.sqrt(w[0].numel()); m.bias.uniform_(-b, b)
+        if changes.get('_sn_warmup') is False:
+            for m in {id(m): m for m in mods if type(m).__name__ == '_SpectralNorm'}.values():
+                m._u.copy_(nn.functional.normalize(torch.randn_like(m._u), dim=0, eps=m.eps))
+    return t
 
 # ---------------------------------------------------------------- the authors' side
 def authors_ready():
