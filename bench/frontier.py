@@ -54,7 +54,8 @@ def parse_args(argv=None):
     p.add_argument('--time_iters', type=int, default=4, help='time: timed iterations per setting per round')
     p.add_argument('--rounds', type=int, default=3, help='time: interleaved rounds over the settings')
     p.add_argument('--warmup', type=int, default=2, help='time: untimed iterations per setting first')
-    p.add_argument('--timing', default=None, help='report: JSON of s/iteration (a --time output, or {kind: {setting: s}})')
+    p.add_argument('--timing', nargs='+', default=[], help='report: JSON files of s/iteration (a --time output, or {kind: {setting: s}}), '
+                   'drawn first; the timing passes in the results folder follow')
     p.add_argument('--kmeans_full', default=None, metavar='DIR', help='kmeans: also the full MNIST from this data root (1 seed)')
     p.add_argument('--ref_run', default=None, metavar='DIR', help="report: a run directory whose log.jsonl to include (the paper's run on the full MNIST)")
     p.add_argument('--minutes', nargs='+', type=float, default=[5, 10, 15, 20], help='report: table columns')
@@ -163,7 +164,7 @@ def run_one(a, settings, name, seed, data, kind):
     import torch
     from mpcc_nbdev.train import Trainer
     tag = f"{name}_{kind}_s{seed}"
-    path, ck = os.path.join(a.out, 'runs', tag + '.jsonl'), os.path.join(a.ckpt_dir, tag + '.pt')
+    path, ck = os.path.join(a.out, 'curves', tag + '.jsonl'), os.path.join(a.ckpt_dir, tag + '.pt')
     os.makedirs(os.path.dirname(path), exist_ok=True); os.makedirs(a.ckpt_dir, exist_ok=True)
     recs = read_jsonl(path)
     evals = [r for r in recs if r.get('type') == 'eval']
@@ -243,10 +244,18 @@ def run_kmeans(a, data, seeds=(0, 1, 2), n_init=10):
     return res
 
 # ---------------------------------------------------------------- report
-def load_timing(path):
-    "{kind: {'s_per_it': {setting: s}, ...}} from a --time output, or a plain {kind: {setting: s}}."
-    t = json.load(open(path)) if path and os.path.exists(path) else {}
-    return {k: (v if 's_per_it' in v else dict(s_per_it=v, note=f'given in {path}')) for k, v in t.items()}
+def load_timing(paths, own):
+    "{label: {'kind': run kind, 's_per_it': {setting: s}, ...}} from --time outputs or plain {kind: {setting: s}} files."
+    out = {}
+    for path in list(paths) + [own]:
+        if not os.path.exists(path):
+            if path != own: sys.exit(f"frontier: error: no timing file {path}: pass a --time output or a {{kind: {{setting: s}}}} JSON")
+            continue
+        for k, v in json.load(open(path)).items():
+            v = dict(v) if 's_per_it' in v else dict(s_per_it=v, note=f'given in {os.path.basename(path)}')
+            v.setdefault('kind', k); v['file'] = os.path.basename(path)
+            out[k if path == own else f"{k} ({os.path.basename(path)})"] = v
+    return out
 
 def load_ref_run(d):
     "Purity / Hungarian accuracy per log line of a run directory (its log.jsonl), with its config's key fields."
@@ -259,9 +268,9 @@ def load_ref_run(d):
                 curve=[{k: r[k] for k in keep if k in r} for r in recs if 'purity' in r])
 
 def summarise(a, settings, timing, minutes):
-    "Per (kind, setting): the runs, the mean ± std curve over seeds, and the scores at each minute budget."
+    "Per (kind, setting) and each timing of that kind: the runs, the mean ± std curve over seeds, the scores at each budget."
     runs = {}
-    rdir = os.path.join(a.out, 'runs')
+    rdir = os.path.join(a.out, 'curves')
     for f in sorted(os.listdir(rdir)) if os.path.isdir(rdir) else []:
         recs = read_jsonl(os.path.join(rdir, f))
         if not recs or recs[0].get('type') != 'run': continue
@@ -269,26 +278,30 @@ def summarise(a, settings, timing, minutes):
         runs.setdefault((h['kind'], h['setting']), []).append(dict(seed=h['seed'], config=h['config'], machine=h['machine'], curve=ev))
     out = []
     for (kind, name), rs in sorted(runs.items()):
-        spi = timing.get(kind, {}).get('s_per_it', {}).get(name)
-        its = sorted({c['it'] for r in rs for c in r['curve']})
-        curve = []
-        for it in its:
-            pts = [c for r in rs for c in r['curve'] if c['it'] == it]
-            row = dict(it=it, n_seeds=len(pts), minutes=round(it * spi / 60, 3) if spi else None)
-            for k in ('purity', 'acc', 'nmi'): row[k] = mean_std([p[k] for p in pts])
-            curve.append(row)
-        at = {}
-        for m in minutes:
-            if not spi: continue
-            n_it = int(m * 60 / spi)
-            pts = [max((c for c in r['curve'] if c['it'] <= n_it), key=lambda c: c['it']) for r in rs
-                   if r['curve'] and r['curve'][-1]['it'] >= n_it - a_eval(r) + 1]
-            at[str(m)] = dict(iters=n_it, n_seeds=len(pts), at_it=sorted({p['it'] for p in pts}),
-                              **({k: mean_std([p[k] for p in pts]) for k in ('purity', 'acc', 'nmi')} if pts else {}))
-        last = {r['seed']: r['curve'][-1]['it'] if r['curve'] else 0 for r in rs}
-        out.append(dict(kind=kind, setting=name, overrides=settings.get(name), s_per_it=spi, seeds=sorted(last), last_it=last,
-                        curve=curve, at_minutes=at, runs=rs))
-    return out
+        labels = [l for l, t in timing.items() if t['kind'] == kind and name in t['s_per_it']] or [None]
+        out += [summarise_runs(rs, kind, name, label, timing[label]['s_per_it'][name] if label else None, settings, minutes)
+                for label in labels]
+    order = list(timing)
+    return sorted(out, key=lambda r: (order.index(r['timing']) if r['timing'] in order else len(order), r['kind'], r['setting']))
+
+def summarise_runs(rs, kind, name, label, spi, settings, minutes):
+    "The seeds of one setting: mean ± std per evaluation, and at each minute budget the last evaluation within it."
+    curve = []
+    for it in sorted({c['it'] for r in rs for c in r['curve']}):
+        pts = [c for r in rs for c in r['curve'] if c['it'] == it]
+        row = dict(it=it, n_seeds=len(pts), minutes=round(it * spi / 60, 3) if spi else None)
+        for k in ('purity', 'acc', 'nmi'): row[k] = mean_std([p[k] for p in pts])
+        curve.append(row)
+    at = {}
+    for m in minutes if spi else []:
+        n_it = int(m * 60 / spi)                   # a run covers the budget when it got within one evaluation of n_it
+        pts = [max((c for c in r['curve'] if c['it'] <= n_it), key=lambda c: c['it']) for r in rs
+               if r['curve'] and r['curve'][-1]['it'] >= n_it - a_eval(r) + 1]
+        at[str(m)] = dict(iters=n_it, n_seeds=len(pts), at_it=sorted({p['it'] for p in pts}),
+                          **({k: mean_std([p[k] for p in pts]) for k in ('purity', 'acc', 'nmi')} if pts else {}))
+    last = {r['seed']: r['curve'][-1]['it'] if r['curve'] else 0 for r in rs}
+    return dict(kind=kind, timing=label, setting=name, overrides=settings.get(name), s_per_it=spi, seeds=sorted(last),
+                last_it=last, curve=curve, at_minutes=at, runs=rs)
 
 def a_eval(r):
     "Evaluation spacing of a run (iterations between its last two evaluations)."
@@ -299,7 +312,7 @@ def table(res, minutes):
     "Markdown: k-means first, then setting x minutes -> purity mean ± std (Hungarian), seeds, iterations."
     L = [f"Purity (Hungarian accuracy) on all {res['n_digits']} digits at a budget of training minutes = iterations x s/iteration "
          f"(timing pass, 2 threads); mean ± std over n seeds, at the last evaluation within the budget (iteration in brackets).",
-         "", "| kind | setting | s/it | " + " | ".join(f"{m:g} min" for m in minutes) + " | last iteration (seeds) |",
+         "", "| kind (timing) | setting | s/it | " + " | ".join(f"{m:g} min" for m in minutes) + " | last iteration (seeds) |",
          "|---|---|---|" + "---|" * len(minutes) + "---|"]
     for k, v in res['kmeans'].items():
         L.append(f"| k-means, raw pixels | `KMeans(10, n_init={v['n_init']})`, {v['data']} ({v['n']}) | – | " +
@@ -314,14 +327,14 @@ def table(res, minutes):
             p, h = c['purity'], c['acc']
             cells.append(f"{p[0]:.3f} ± {p[1]:.3f} ({h[0]:.3f} ± {h[1]:.3f}), n={c['n_seeds']}, it {'/'.join(map(str, c['at_it']))}")
         spi = f"{s['s_per_it']:.3f}" if s['s_per_it'] else '–'
-        L.append(f"| {s['kind']} | {s['setting']} | {spi} | " + " | ".join(cells) +
+        L.append(f"| {s['timing'] or s['kind']} | {s['setting']} | {spi} | " + " | ".join(cells) +
                  f" | {', '.join(f'{it} (s{sd})' for sd, it in sorted(s['last_it'].items()))} |")
     L += ["", "Timing passes (s/iteration, median; machine; load average before -> after):", ""]
     for k, t in res['timing'].items():
         mach = t.get('machine', {})
         L.append(f"- {k}: " + ", ".join(f"{n} {v:.3f}" for n, v in t['s_per_it'].items()) +
                  f" — {mach.get('cpu', '?')}, capability {mach.get('capability', '?')}, {mach.get('threads', '?')} threads, "
-                 f"precision {t.get('precision', '?')}, load {t.get('load_before', '?')} -> {t.get('load_after', '?')}, {t.get('when', t.get('note', ''))}")
+                 f"precision {t.get('precision', '?')}, load {t.get('load_before', '?')} -> {t.get('load_after', '?')}, {t.get('note', t.get('when', ''))}")
     if res.get('ref_run'):
         r = res['ref_run']
         L += ["", f"Paper's setup on the full MNIST ({r['run_dir']}, {r['config']}), purity / Hungarian on its 2,000 logged digits:", ""]
@@ -329,19 +342,28 @@ def table(res, minutes):
     return "\n".join(L) + "\n"
 
 def plot(res, png, max_min=None):
-    "Purity vs minutes (a line per setting and kind, a band of ± std over seeds, k-means) and vs iterations. Small PNG."
+    "Purity vs minutes (a line per setting, kind and timing; a band of ± std over seeds; k-means) and vs iterations. Small PNG."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=70)
-    for i, s in enumerate(res['settings']):
-        c = f"C{i % 10}"; ls = '-' if s['kind'].endswith('native') else '--'
-        lab = f"{s['setting']} ({s['kind']}, {len(s['seeds'])} seed{'s' * (len(s['seeds']) > 1)})"
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=70)
+    colors = {n: f"C{i % 10}" for i, n in enumerate(sorted({s['setting'] for s in res['settings']}))}
+    band = lambda ax, x, m, sd, c: ax.fill_between(x, [u - v for u, v in zip(m, sd)], [u + v for u, v in zip(m, sd)], color=c, alpha=.15)
+    drawn, first = set(), {}
+    for s in res['settings']:
+        c = colors[s['setting']]; ls = '-' if s['kind'].endswith('native') else '--'
         it = [r['it'] for r in s['curve']]; m = [r['purity'][0] for r in s['curve']]; sd = [r['purity'][1] for r in s['curve']]
-        b.plot(it, m, c=c, ls=ls, lw=1.3); b.fill_between(it, [x - y for x, y in zip(m, sd)], [x + y for x, y in zip(m, sd)], color=c, alpha=.15)
-        if s['s_per_it']:
-            mi = [x * s['s_per_it'] / 60 for x in it]
-            a.plot(mi, m, c=c, ls=ls, lw=1.3, label=lab)
-            a.fill_between(mi, [x - y for x, y in zip(m, sd)], [x + y for x, y in zip(m, sd)], color=c, alpha=.15)
+        if (s['kind'], s['setting']) not in drawn:
+            drawn.add((s['kind'], s['setting'])); b.plot(it, m, c=c, ls=ls, lw=1.3); band(b, it, m, sd, c)
+        if not s['s_per_it']: continue
+        main = first.setdefault(s['kind'], s['timing']) == s['timing']
+        mi = [x * s['s_per_it'] / 60 for x in it]
+        lab = f"{s['setting']} ({s['kind']}{'' if s['timing'] == s['kind'] else ', ' + s['timing']}, {len(s['seeds'])} seed{'s' * (len(s['seeds']) > 1)})"
+        a.plot(mi, m, c=c, ls=ls if main else ':', lw=1.3 if main else .8, label=lab)
+        if main: band(a, mi, m, sd, c)
+    r = res.get('ref_run')
+    if r and r['curve']:
+        it = [c['it'] for c in r['curve']]; m = [c['purity'] for c in r['curve']]
+        b.plot(it, m, c='k', lw=1, marker='.', label="paper's setup, full MNIST (2,000 logged digits)"); b.legend(fontsize=6, loc='lower right')
     for ax in (a, b):
         for j, (k, v) in enumerate(res['kmeans'].items()):
             ax.axhline(v['purity_mean_std'][0], c='k', ls=':' if j else '-.', lw=1, label=f"k-means, raw pixels ({k})" if ax is a else None)
@@ -353,7 +375,7 @@ def plot(res, png, max_min=None):
     fig.tight_layout(); fig.savefig(png, dpi=70); plt.close(fig)
 
 def run_report(a, settings, n_digits):
-    timing = load_timing(a.timing or os.path.join(a.out, 'frontier_timing.json'))
+    timing = load_timing(a.timing, os.path.join(a.out, 'frontier_timing.json'))
     kpath = os.path.join(a.out, 'frontier_kmeans.json')
     res = dict(note="minutes = iterations x s/iteration of the timing pass (one process, all settings interleaved, 2 threads, "
                     "median), not the training runs' wall clocks: valid on a loaded, shared machine; the load is saved beside "
@@ -381,15 +403,17 @@ def main(argv=None):
     settings = TINY if a.tiny else SETTINGS
     names = pick(settings, a.settings)
     os.makedirs(a.out, exist_ok=True)
-    from mpcc_nbdev.data import load_dataset
-    data = load_dataset('mnist5k')
-    if a.tiny: data = data.subset(torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:300])
     print(json.dumps(dict(machine(), load=load(), kind=kind_of(a))), flush=True)
+    data = None
+    if a.time or a.train or a.kmeans:
+        from mpcc_nbdev.data import load_dataset
+        data = load_dataset('mnist5k')
+        if a.tiny: data = data.subset(torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:300])
     if a.time:
         torch.set_num_threads(a.threads or 2); run_time(a, settings, names, data)
     if a.train:
         torch.set_num_threads(a.threads or 1); run_train(a, settings, names, data)
     if a.kmeans: run_kmeans(a, data, seeds=(0,) if a.tiny else (0, 1, 2), n_init=1 if a.tiny else 10)
-    if a.report: run_report(a, settings, len(data))
+    if a.report: run_report(a, settings, len(data) if data is not None else 300 if a.tiny else 5000)
 
 if __name__ == '__main__': main()
