@@ -357,7 +357,8 @@ def plot(res, png, max_min=None):
         if not s['s_per_it']: continue
         main = first.setdefault(s['kind'], s['timing']) == s['timing']
         mi = [x * s['s_per_it'] / 60 for x in it]
-        lab = f"{s['setting']} ({s['kind']}{'' if s['timing'] == s['kind'] else ', ' + s['timing']}, {len(s['seeds'])} seed{'s' * (len(s['seeds']) > 1)})"
+        src = '' if s['timing'] == s['kind'] else ', s/it of ' + res['timing'][s['timing']]['file'].removesuffix('.json')
+        lab = f"{s['setting']} ({s['kind']}{src}, {len(s['seeds'])} seed{'s' * (len(s['seeds']) > 1)})"
         a.plot(mi, m, c=c, ls=ls if main else ':', lw=1.3 if main else .8, label=lab)
         if main: band(a, mi, m, sd, c)
     r = res.get('ref_run')
