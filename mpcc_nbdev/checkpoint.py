@@ -104,15 +104,18 @@ def save(self:Checkpointing, path=None): # file to write; None: `out_dir/checkpo
     return path
 
 # %% ../nbs/05d_checkpoint.ipynb #bb18d7c2
+def _read_state(path:Path, missing:str, corrupt): # the file; its message when absent; `corrupt(error_name)`: when unloadable
+    "The object saved in `path`, loaded on the CPU with weights_only; FileNotFoundError / ValueError with the given messages."
+    if not path.is_file(): raise FileNotFoundError(missing)
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise ValueError(corrupt(type(e).__name__)) from e
+
 def load_checkpoint(path): # a file written by `Trainer.save`
     "The state dict in checkpoint `path` (weights_only), with clear errors for missing, corrupt or foreign files."
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}: pass a file written by Trainer.save (e.g. <out_dir>/checkpoint.pt)")
-    try: s = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise ValueError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}) and cannot be loaded: "
-                         f"use an intact checkpoint or start the run again") from e
+    s = _read_state(path, f"no checkpoint at {path}: pass a file written by Trainer.save (e.g. <out_dir>/checkpoint.pt)",
+                    lambda err: f"checkpoint {path} is corrupt or truncated ({err}) and cannot be loaded: "
+                                f"use an intact checkpoint or start the run again")
     if isinstance(s, dict) and s.get('format') == INFERENCE_FORMAT:
         raise ValueError(f"{path} holds inference weights only (G_ema, E, the prior; written by save_inference): "
                          f"load it with MPCC.load or Trainer.load_inference; training continues only from a full checkpoint")
@@ -227,11 +230,8 @@ def save_inference(self:Checkpointing, path): # file to write, e.g. 'model.pt'
 def load_weights(path): # a file written by `save_inference` or `Trainer.save`
     "The state dict of an inference file or a full checkpoint `path` (weights_only), with clear errors."
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no model at {path}: pass a file written by save_inference, Trainer.save or mpcc_train")
-    try: s = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise ValueError(f"{path} is corrupt or truncated ({type(e).__name__}) and cannot be loaded") from e
+    s = _read_state(path, f"no model at {path}: pass a file written by save_inference, Trainer.save or mpcc_train",
+                    lambda err: f"{path} is corrupt or truncated ({err}) and cannot be loaded")
     if isinstance(s, dict) and s.get('format') == INFERENCE_FORMAT: return s
     return load_checkpoint(path)
 
