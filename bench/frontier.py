@@ -88,7 +88,7 @@ def machine():
 
 def kind_of(a):
     "'<precision>_<isa>', the precision resolved ('auto' -> bf16 or fp32 here), e.g. 'bf16_native', 'fp32_avx2'."
-    from mpcc_nbdev.train import resolve_precision, resolve_device
+    from mpcc_nbdev.device import resolve_precision, resolve_device
     isa = 'avx2' if os.environ.get('ATEN_CPU_CAPABILITY') == 'avx2' else a.isa
     return f"{resolve_precision(a.precision, resolve_device('cpu'))}_{isa}"
 

@@ -125,7 +125,8 @@ def load_npz(path, name):
 def run_package(a, line, seed, changes):
     "Train one package run, appending a record at every log point; continue from the last checkpoint if there is one."
     import numpy as np, torch
-    from mpcc_nbdev.train import Trainer, load_checkpoint
+    from mpcc_nbdev.train import Trainer
+    from mpcc_nbdev.checkpoint import load_checkpoint
     st = SETTINGS[a.setting]
     runs, iters, every = Path(a.runs), a.iters, a.log_every
     log, ck = runs / f'{line}_s{seed}.jsonl', runs / f'{line}_s{seed}.pt'
