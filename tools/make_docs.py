@@ -249,10 +249,13 @@ class Page:
             url = html.unescape(m.group(2))
             if re.match(r'^[a-z][\w+.-]*:|^#|^/', url): return m.group(0)
             path, _, frag = url.partition('#')
+            tgt = (self.nb_path.parent/path).resolve()
             if path.endswith('.ipynb'):
-                tgt = (self.nb_path.parent/path).resolve()
                 if tgt in self.site.by_nb:
                     url = self.prefix + self.site.by_nb[tgt].name + (f'#{frag}' if frag else '')
+            elif path and tgt.is_file() and self.site.git_url and not tgt.is_relative_to(self.site.nbs.resolve()):
+                rel = tgt.relative_to(self.site.root.resolve()).as_posix()    # a repository file outside nbs/, e.g. bench/README.md
+                url = f'{self.site.git_url}/blob/{self.site.branch}/{rel}' + (f'#{frag}' if frag else '')
             return f'{m.group(1)}"{html.escape(url)}"'
         def src(m):
             url = html.unescape(m.group(2))
