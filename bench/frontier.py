@@ -19,7 +19,7 @@ from the training runs' wall clocks: the curves are then valid on a shared, load
 Settings are overrides of `preset('mnist', dataset='mnist5k')` (see SETTINGS); EMA fields do not enter purity
 (`Trainer.predict` uses E and the prior), they are set for all settings alike. OMP_WAIT_POLICY=PASSIVE unless set.
 """
-import argparse, json, math, os, platform, statistics, subprocess, sys, time
+import argparse, json, math, os, statistics, sys, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, 'results')
 
@@ -70,18 +70,12 @@ def set_isa(isa):
     os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
     if isa == 'avx2': os.environ.update(ATEN_CPU_CAPABILITY='avx2', ONEDNN_MAX_CPU_ISA='AVX2')
 
-def cpu_model():
-    "The CPU's model name from lscpu (or platform)."
-    try:
-        out = subprocess.run(['lscpu'], capture_output=True, text=True).stdout
-        return next(l.split(':', 1)[1].strip() for l in out.splitlines() if l.startswith('Model name'))
-    except Exception: return platform.processor() or platform.machine()
-
 def load(): return round(os.getloadavg()[0], 2)
 
 def machine():
     "torch version, CPU model, torch CPU capability, ISA variables, threads, cpus."
     import torch
+    from _common import cpu_model     # bench/_common.py; imported late: torch must not load before set_isa
     return dict(torch=torch.__version__, cpu=cpu_model(), capability=torch.backends.cpu.get_cpu_capability(),
                 ATEN_CPU_CAPABILITY=os.environ.get('ATEN_CPU_CAPABILITY'), ONEDNN_MAX_CPU_ISA=os.environ.get('ONEDNN_MAX_CPU_ISA'),
                 OMP_WAIT_POLICY=os.environ.get('OMP_WAIT_POLICY'), threads=torch.get_num_threads(), cpus=os.cpu_count())

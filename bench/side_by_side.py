@@ -68,10 +68,9 @@ def line_changes(a):
 def machine(precision=None):
     "CPU model, torch's CPU capability, load average, threads and versions."
     import torch, numpy, scipy
-    model = next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines()
-                  if l.startswith('Model name')), platform.processor())
     import mpcc_nbdev
-    return dict(cpu=model, cores=os.cpu_count(), cpu_capability=torch.backends.cpu.get_cpu_capability(),
+    from _common import cpu_model     # bench/_common.py
+    return dict(cpu=cpu_model(), cores=os.cpu_count(), cpu_capability=torch.backends.cpu.get_cpu_capability(),
                 loadavg=open('/proc/loadavg').read().split()[:3], torch_threads=torch.get_num_threads(),
                 OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS'), OMP_WAIT_POLICY=os.environ.get('OMP_WAIT_POLICY'),
                 precision=precision, python=platform.python_version(), torch=torch.__version__, numpy=numpy.__version__,
@@ -126,7 +125,6 @@ def run_package(a, line, seed, changes):
     "Train one package run, appending a record at every log point; continue from the last checkpoint if there is one."
     import numpy as np, torch
     from mpcc_nbdev.train import Trainer
-    from mpcc_nbdev.checkpoint import load_checkpoint
     st = SETTINGS[a.setting]
     runs, iters, every = Path(a.runs), a.iters, a.log_every
     log, ck = runs / f'{line}_s{seed}.jsonl', runs / f'{line}_s{seed}.pt'
@@ -273,7 +271,7 @@ def main(argv=None):
         a.runs = a.runs or tempfile.mkdtemp(prefix='side_by_side_tiny_')
         a.out = a.out or str(Path(a.runs) / 'side_by_side_tiny.json')
         why = authors_ready()
-        print(f"side_by_side: the authors' side is skipped: --tiny trains the package only"
+        print("side_by_side: the authors' side is skipped: --tiny trains the package only"
               + (f" (and {why})" if why else ""), flush=True)
     a.iters, a.log_every = a.iters or st['iters'], a.log_every or st['log_every']
     a.runs = a.runs or str(HERE / 'runs' / a.setting)
