@@ -6,7 +6,9 @@ Usage: python bench/bench_data.py [--seconds 1.0]
 import argparse, time
 import torch
 from torch.utils.data import DataLoader, TensorDataset
-from mpcc_nbdev.data import DeviceSampler, ImageData, load_dataset, u8_to_float
+from mpcc_nbdev.data import ImageData, load_dataset
+from mpcc_nbdev.pixels import u8_to_float
+from mpcc_nbdev.sampler import DeviceSampler
 
 def rate(f, sync, seconds):
     "Images/s of `f()` (one batch per call), timed for about `seconds` after a warm-up."

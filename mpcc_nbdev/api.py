@@ -161,32 +161,25 @@ def _check_channels(got:tuple, x:torch.Tensor, C:int):
     raise ValueError(f"x has shape {got}: it has {x.shape[1]} channel(s), the model {C}; pass {'grey' if C == 1 else 'colour'} "
                      f"images (N×H×W{'' if C == 1 else '×3'}, N×{C}×H×W or N×H×W×{C})")
 
-def _finite(x:torch.Tensor):
-    if x.is_floating_point() and not (ok := torch.isfinite(x)).all():
-        bad = (~ok).flatten(1).any(1)
-        raise ValueError(f"x has {int((~ok).sum())} non-finite value(s) (NaN or inf), the first in sample {int(bad.nonzero()[0])}: "
-                         "remove or replace them")
-
 
 # %% ../nbs/08_api.ipynb #fbdfd6eb
 @patch
 def _inputs(self:MPCC, x, what:str, value_range=None, **kwargs):
-    "Float32 model inputs for `x` (images N×C×S×S in [-1, 1], or N×D points): arrays converted as `fit` converts them."
+    "Model inputs for `x`: an `ImageData` of images N×C×S×S in [-1, 1] (arrays converted as `fit` converts them), or points N×D."
     self._check_fitted(what)
     shape, cfg = self.input_shape_, self.config_
     if isinstance(x, (str, Path)): x = as_data(x, cfg, **kwargs)
     if isinstance(x, ImageData):
         if tuple(x.x.shape[1:]) != shape:
             raise ValueError(f"data {x.name!r} has samples of shape {tuple(x.x.shape[1:])} but this model takes {shape}")
-        _finite(x.x); return x.x.float()
+        return x                                                     # scanned for NaN/inf when it was made
     t = (x if torch.is_tensor(x) else torch.from_numpy(np.asarray(x))).detach().cpu()
-    _finite(t)
     if len(shape) == 1:
         if t.ndim != 2 or t.shape[1] != shape[0]: raise ValueError(f"x has shape {tuple(t.shape)} but this model takes points N×{shape[0]}")
-        return t.float()
-    x = array_data(t, size=shape[1], value_range=value_range).x      # the conversion `fit` used (layout, range, size)
-    _check_channels(tuple(t.shape), x, shape[0])
-    return x
+        return t                                                     # the trainer's input check scans it
+    data = array_data(t, size=shape[1], value_range=value_range)      # the conversion `fit` used (layout, range, size; NaN/inf)
+    _check_channels(tuple(t.shape), data.x, shape[0])
+    return data
 
 # %% ../nbs/08_api.ipynb #e138c2b2
 @patch
@@ -198,14 +191,10 @@ def predict(self:MPCC, x, # images or points (see "Inputs of a fitted model"), a
     return self.trainer_.predict(x, bs).numpy()
 
 @patch
-@torch.no_grad()
 def predict_proba(self:MPCC, x, bs:int=500, value_range=None): # as `predict`
     "q(y | z=mu(x)), the cluster membership of Eq. 9 at the encoder mean: (N, K) float64 numpy, rows sum to 1."
     x = self._inputs(x, 'predict_proba', value_range)
-    mu = self.trainer_.encode(x, bs)
-    if len(mu) == 0: return np.zeros((0, self.n_clusters_))
-    lm = self.trainer_.prior.log_membership
-    return torch.cat([lm(m.to(self.trainer_.device).double()).exp().cpu() for m in mu.split(bs)]).numpy()
+    return self.trainer_.predict_proba(x, bs).numpy()
 
 @patch
 def transform(self:MPCC, x, bs:int=500, value_range=None): # as `predict`

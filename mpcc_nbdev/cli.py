@@ -4,109 +4,33 @@
 
 # %% auto #0
 __all__ = ['COMMANDS', 'mpcc_train_script', 'mpcc_eval_script', 'mpcc_sample_script', 'mpcc_cluster_script', 'mpcc_seeds_script',
-           'cli_wording', 'CLIError', 'cli_message', 'cli_errors', 'set_threads', 'check_out_dir', 'json_object',
-           'config_from_args', 'load_run_data', 'save_data_info', 'data_info', 'match_folder', 'print_table',
-           'train_summary', 'show_train_summary', 'mpcc_train', 'load_run', 'check_model_data', 'run_data', 'show_eval',
-           'mpcc_eval', 'mpcc_sample', 'mpcc_cluster', 'seeds_summary', 'mpcc_seeds', 'main', 'console_script']
+           'json_object', 'config_from_args', 'load_run_data', 'save_data_info', 'data_info', 'match_folder',
+           'print_table', 'train_summary', 'show_train_summary', 'mpcc_train', 'load_run', 'check_model_data',
+           'run_data', 'show_eval', 'mpcc_eval', 'mpcc_sample', 'mpcc_cluster', 'seeds_summary', 'mpcc_seeds', 'main',
+           'console_script']
 
 # %% ../nbs/09_cli.ipynb #926171a7
 import os
 
 # %% ../nbs/09_cli.ipynb #f40f08ce
-import sys, io, csv, json, math, re, time, shlex, signal, threading, warnings, contextlib
+import sys, io, csv, json, math, time, shlex, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from fastcore.script import call_parse, store_true, Param, anno_parser
 from .config import MPCCConfig, preset as make_preset
 from .data import ImageData, load_folder
-from .train import Trainer, TrainingInterrupted
-from .checkpoint import DivergenceError
+from .train import Trainer
 from .data import load_config_data
 from .metrics import clustering_metrics, predict_all
 from .inception import find_inception_weights, INCEPTION_ENV
 from .evaluation import evaluate
-from .figures import grid_png, points_png
+from .pixels import grid_png
+from .figures import points_png
 from .api import MPCC
-from .runs import check_run_dir, check_threads, note, atomic_write, write_text, sample_sheets
+from .runs import note, atomic_write, write_text, sample_sheets
 from .parallel import map_processes, trainer_class, is_main_process
-
-# %% ../nbs/09_cli.ipynb #796860ef
-_CLI_FLAGS = dict(n_iters='--n_iters', seed='--seed', device='--device', precision='--precision', split='--split', dataset='--data')
-_CLI_SUBS = [
-    (r"Trainer\.resume\('[^']*'\)", "--resume"), (r"\boverwrite=True\b", "--overwrite"), (r"\bdownload=True\b", "--download"),
-    (r"\bpoint root= \(or \$MPCC_DATA\)", "point --data_root (or $MPCC_DATA)"), (r"(?<![\w/.-])out_dir\b(?![/\w])", "--out_dir"),
-    (r"\bprecision='(\w+)'", r"--precision \1"), (r"\bdevice='([\w:]+)'", r"--device \1"),
-    (r"\b(n_iters|threads|seed)=", r"--\1 "), (r"\b(n_iters|threads)( must| \d)", r"--\1\2"),
-    (r"\bwithout resume\b", "without --resume"), (r"\(and threads, progress\)", "(and --threads, --quiet)"), (r"\bskip_corrupt=True\b", "--skip_corrupt"), (r"(?<![\w-])split=", "--split "),
-    (r"pass labels=False to load them all unlabeled, or move every image into a class sub-folder",
-     "move every image into a class sub-folder of --data_root (labelled), or every image directly into --data_root (unlabeled)")]
-
-def cli_wording(msg:str, prog:str|None='mpcc_nbdev'): # an exception's message; the command's name (None: no prefix)
-    "The one-line CLI form of an API message: API arguments become CLI flags."
-    msg = ' '.join(str(msg).split())
-    def field(m):
-        k = m.group(1)
-        return f"{_CLI_FLAGS[k]} (MPCCConfig.{k}):" if k in _CLI_FLAGS else f"MPCCConfig.{k} (--overrides):"
-    msg = re.sub(r"MPCCConfig\.(\w+):", field, msg)
-    for pat, rep in _CLI_SUBS: msg = re.sub(pat, rep, msg)
-    msg = ' '.join(msg.split())
-    return msg if prog is None else f"{prog}: error: {msg}"
-
-# %% ../nbs/09_cli.ipynb #433c7ac3
-class CLIError(ValueError):
-    "A bad command-line argument; the message names the flag."
-
-_FLAGS = [(r'\bdownload=True\b', '--download'), (r'\bskip_corrupt=True\b', '--skip_corrupt'),
-          (r'\boverwrite=True\b', '--overwrite'), (r'(?<![\w-])root=', '--data_root '), (r'(?<![\w-])split=', '--split '),
-          (r'\bdevice=', '--device '), (r'\bprecision=', '--precision ')]
-
-def cli_message(e:BaseException): # an exception raised by the package
-    "The exception as one terminal line: whitespace collapsed, API argument names replaced by the CLI's flags."
-    msg = ' '.join(str(e).split())
-    if isinstance(e, CLIError): return msg
-    for a, b in _FLAGS: msg = re.sub(a, b, msg)
-    return cli_wording(msg, None)       # run-directory, resume and config-field wording (above)
-
-_USER_ERRORS = (ValueError, OSError, ImportError, DivergenceError)
-
-_RUN = {}   # the run directory of the mpcc_train in progress ('out'), for the message of an interrupt
-
-def _on_sigterm(signum, frame): raise KeyboardInterrupt   # SIGTERM stops a command as Ctrl-C does
-
-def _interrupt_message(cmd:str, e:KeyboardInterrupt):
-    "One line: what an interrupt kept, and the exact command that continues."
-    if cmd == 'mpcc_seeds': return f"{cmd}: interrupted ({e or 'signal'}); rerun the same command to resume"
-    out = getattr(e, 'checkpoint', None) and e.checkpoint.parent or _RUN.get('out')
-    if cmd != 'mpcc_train' or out is None: return f"{cmd}: interrupted"
-    if not (Path(out)/'checkpoint.pt').exists(): return f"{cmd}: interrupted before the run saved a checkpoint; run the same command again"
-    what = str(e) if isinstance(e, TrainingInterrupted) else f"interrupted; {Path(out)/'checkpoint.pt'} is the last checkpoint"
-    return f"{cmd}: {what}; continue with: mpcc_train --resume --out_dir {shlex.quote(str(out))}"
-
-@contextlib.contextmanager
-def cli_errors(cmd:str): # the command's name, the prefix of its messages
-    "Turn the errors a user can cause into `<cmd>: error: <one line>` on stderr and exit status 1; SIGINT/SIGTERM into a line saying how to continue."
-    main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
-    try: yield
-    except KeyboardInterrupt as e:
-        print(_interrupt_message(cmd, e), file=sys.stderr, flush=True)
-        sys.exit(128 + getattr(e, 'signum', signal.SIGINT))
-    except _USER_ERRORS as e: sys.exit(f"{cmd}: error: {cli_message(e)}")
-    finally:
-        if main and old is not None: signal.signal(signal.SIGTERM, old)
-
-# %% ../nbs/09_cli.ipynb #784d69f7
-def set_threads(threads:int|None): # --threads: torch CPU threads, None for torch's default
-    "Apply `--threads` after `runs.check_threads` (an integer >= 1)."
-    try: threads = check_threads(threads)
-    except ValueError as e: raise CLIError(f"--{e}") from None
-    if threads is not None: torch.set_num_threads(threads)
-
-def check_out_dir(path, flag:str='--out_dir'): # a run directory (it need not exist yet); the flag that named it
-    "`runs.check_run_dir(path)` (not a file, not under a file, writable), its message naming `flag`."
-    try: return check_run_dir(path)
-    except ValueError as e: raise CLIError(re.sub(r'\bout_dir\b', flag, ' '.join(str(e).split()))) from None
+from .messages import CONFIG_FLAGS, RUN_IN_PROGRESS, CLIError, cli_errors, set_threads, check_out_dir
 
 # %% ../nbs/09_cli.ipynb #24123fb7
 def json_object(text:str, what:str): # JSON text; `what` names its source in messages
@@ -127,7 +51,7 @@ def config_from_args(preset:str, # --preset
         if not p.is_file(): raise CLIError(f"--config {p}: no such file; pass a config.json saved by a run, or a JSON file of config fields")
         over.update(json_object(p.read_text(), f"--config {p}"))
     o = json_object(overrides, '--overrides') if overrides else {}
-    clash = [f"{_CLI_FLAGS.get(k, '--' + k)} {v} and --overrides {k} {o[k]!r}" for k, v in flags.items() if v is not None and k in o and o[k] != v]
+    clash = [f"{CONFIG_FLAGS.get(k, '--' + k)} {v} and --overrides {k} {o[k]!r}" for k, v in flags.items() if v is not None and k in o and o[k] != v]
     if clash: raise CLIError(f"{'; '.join(clash)} disagree: give each setting once")
     over.update(o)
     over.update({k: v for k, v in flags.items() if v is not None})
@@ -236,7 +160,7 @@ def _train_main(preset=None, config=None, data=None, data_root=None, split=None,
     if resume and overwrite: raise CLIError("--resume continues the run in --out_dir and --overwrite replaces it: pass one of them")
     if resume:                                         # the resume rules are the API's: Trainer.resume (runs.resume_changes)
         if config is not None: raise CLIError(f"--config {config}: a resume keeps the run's config; start a new run to use --config")
-        out = _RUN['out'] = check_out_dir(out_dir or f"runs/{preset or 'mnist5k_cpu'}_seed{seed or 0}")
+        out = RUN_IN_PROGRESS['out'] = check_out_dir(out_dir or f"runs/{preset or 'mnist5k_cpu'}_seed{seed or 0}")
         info = data_info(out)
         root = data_root or info.get('data_root')
         changes = {**(json_object(overrides, '--overrides') if overrides else {}),
@@ -247,7 +171,7 @@ def _train_main(preset=None, config=None, data=None, data_root=None, split=None,
     else:
         if n_iters is not None and n_iters < 1: raise CLIError(f"--n_iters {n_iters}: nothing to train; pass --n_iters N >= 1, the run's total iterations")
         cfg = config_from_args(preset or 'mnist5k_cpu', config, overrides, **flags)
-        out = _RUN['out'] = check_out_dir(out_dir or f"runs/{cfg.name}_seed{cfg.seed}")
+        out = RUN_IN_PROGRESS['out'] = check_out_dir(out_dir or f"runs/{cfg.name}_seed{cfg.seed}")
         given = _given_fields(config, overrides)
         train_data = load_run_data(cfg, data_root, download, skip_corrupt, None if 'img_channels' in given else 'auto')
         cfg = match_folder(cfg, train_data, given, data_root)

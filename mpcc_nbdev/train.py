@@ -8,14 +8,15 @@ import time, copy, dataclasses, signal, threading, contextlib
 from pathlib import Path
 import torch
 import torch.nn as nn
-import torchvision
 from tqdm import tqdm
 from fastcore.basics import patch
 from .config import MPCCConfig
 from .prior import GMMPrior, NormalPrior
 from .losses import d_hinge_loss, g_hinge_loss, encoder_nll, membership_ce
 from .networks import build_networks
-from .data import ImageData, DeviceSampler, load_config_data, check_inference_input, count_nonfinite
+from .data import ImageData, load_config_data, check_inference_input
+from .pixels import count_nonfinite, image_grid, png_bytes
+from .sampler import DeviceSampler
 from .device import resolve_device, resolve_precision, seed_everything, eval_mode, seeded
 from .graphs import graphed_step
 from .runs import claim_out_dir, note, append_jsonl, checkpoint_iteration
@@ -135,7 +136,7 @@ def _need_data(self:Trainer):
     if self.cfg.conditional_d and self.data.y is None:
         raise ValueError("conditional_d=True is the supervised variant: it needs labelled data (data.y), or set conditional_d=False")
     data = self.data if self.scaler is None else \
-        dataclasses.replace(self.data, x=self._to_model(self.data.x.to(self.device)).cpu())   # standardised points: new values
+        dataclasses.replace(self.data, x=self._to_model(self.data.x.to(self.device)).cpu(), scan=False)   # standardised points
     self.sampler = DeviceSampler(data, self.cfg.batch_size, self.device)
     g = torch.Generator().manual_seed(self.cfg.seed)        # a fixed subset of real data for the logs
     self._log_idx = torch.randperm(len(self.data), generator=g)[:2000]
@@ -448,13 +449,13 @@ def eta_note(s_per_it:float, # measured seconds per iteration
 @torch.no_grad()
 def sample_sheet(self:Trainer, n_per_cluster:int=10, # samples per cluster (columns)
                  path=None): # save the sheet as PNG here
-    "Samples of G_ema, one row per cluster, as an image grid (C, H, W) in [0, 1]; fixed seed."
+    "Samples of G_ema, one row per cluster, as an image grid (3, H, W) in [0, 1] (`pixels.image_grid`); fixed seed."
     K = self.prior.n_clusters
     with seeded(self.cfg.seed + 3, self._rng_devices):
         x = self.sample(K * n_per_cluster, y=torch.arange(K).repeat_interleave(n_per_cluster))
-    grid = torchvision.utils.make_grid(x, nrow=n_per_cluster, normalize=True, value_range=(-1, 1), padding=1)
-    if path is not None: Path(path).parent.mkdir(parents=True, exist_ok=True); torchvision.utils.save_image(grid, path)
-    return grid
+    grid = image_grid(x, n_per_cluster)
+    if path is not None: Path(path).parent.mkdir(parents=True, exist_ok=True); Path(path).write_bytes(png_bytes(grid))
+    return torch.from_numpy(grid).permute(2, 0, 1)
 
 # %% ../nbs/06_train.ipynb #0ef087d2
 @patch
