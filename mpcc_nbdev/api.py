@@ -119,6 +119,7 @@ def _fit_config(self:MPCC, data:ImageData, n_iters):
         cfg = cfg.replace(data_dim=int(x.shape[1]))
     return cfg
 
+# %% ../nbs/08_api.ipynb #bbd905f8
 @patch
 def fit(self:MPCC, data=None, # training data (see `as_data`); None: the config's dataset
          n_iters:int|None=None, # iterations of Algorithm 1 (default: the config's n_iters)
@@ -141,6 +142,7 @@ def fit(self:MPCC, data=None, # training data (see `as_data`); None: the config'
     self.labels_ = self.predict(data)
     return self
 
+# %% ../nbs/08_api.ipynb #fff4afc2
 @patch
 def _set_fitted(self:MPCC, t:Trainer):
     "Set the fitted attributes from a trained trainer."
@@ -207,6 +209,7 @@ def fit_predict(self:MPCC, data=None, **kwargs): # as `fit`
     "`fit(data, **kwargs)`, then the clusters of the training data (`labels_`)."
     return self.fit(data, **kwargs).labels_
 
+# %% ../nbs/08_api.ipynb #84a77a9d
 @patch
 def score(self:MPCC, x, # images, or labelled data: an ImageData, a dataset name, a folder with class sub-folders
            y=None): # class labels (default: those of x)
@@ -242,6 +245,7 @@ def reconstruct(self:MPCC, x, bs:int=500, value_range=None): # as `predict`
     x = self._inputs(x, 'reconstruct', value_range)
     return self.trainer_.reconstruct(x, bs).numpy()
 
+# %% ../nbs/08_api.ipynb #1cef68da
 @patch
 def save(self:MPCC, path): # a file to write (e.g. 'model.pt'), or a directory (then <dir>/checkpoint.pt)
     "Save the fitted model (the trainer's complete checkpoint, with its config); returns the file's path."

@@ -77,6 +77,7 @@ def _write_side_files(self:Checkpointing, results:dict|None=None):
                 **({'results.json': json.dumps(results, indent=1)} if results is not None else {}))
     for name, text in side.items(): atomic_write(self.out_dir/name, lambda f: f.write(text.encode()))
 
+# %% ../nbs/05d_checkpoint.ipynb #d3f32357
 @patch
 def save(self:Checkpointing, path=None): # file to write; None: `out_dir/checkpoint.pt`
     "Write a checkpoint crash-consistently: log synced first, checkpoint via temporary file + rename, then results.json."
@@ -125,6 +126,7 @@ def load_checkpoint(path): # a file written by `Trainer.save`
     if missing: raise ValueError(f"checkpoint {path} is incomplete: missing {missing}")
     return s
 
+# %% ../nbs/05d_checkpoint.ipynb #2785aa1a
 @patch(cls_method=True)
 def load(cls:Checkpointing, path, # checkpoint written by `Trainer.save`
          data:ImageData|None=None, # training data to continue with (None: loaded from the config when needed)
@@ -148,6 +150,7 @@ def _from_state(cls:Checkpointing, s, cfg, data, progress, path, out_dir=None):
     t._ckpt_name = Path(path).name if t.out_dir.resolve() == Path(path).parent.resolve() else None
     return t
 
+# %% ../nbs/05d_checkpoint.ipynb #1d24a3b3
 @patch
 def _own_out_dir(self:Checkpointing, lock:RunLock|None=None): # a lock of out_dir already taken, or None
     "Before the first write: lock out_dir for this process and, for a loaded run, cut its files back to the checkpoint."
@@ -174,6 +177,7 @@ def _saved_config_file(d:Path, cfg:MPCCConfig):
                          f"config; pass the changes a resume allows as arguments (e.g. n_iters=...), start a new run for "
                          f"others, or delete {p} to have it rewritten")
 
+# %% ../nbs/05d_checkpoint.ipynb #cd3e6e52
 @patch(cls_method=True)
 def resume(cls:Checkpointing, out_dir, # run directory holding checkpoint.pt
            data=None, # ImageData, a function cfg -> ImageData, or None (the config's dataset, loaded when needed)
@@ -207,6 +211,7 @@ def resume(cls:Checkpointing, out_dir, # run directory holding checkpoint.pt
         t._said_nothing = True                         # (`fit` does not say it again)
     return t
 
+# %% ../nbs/05d_checkpoint.ipynb #2e1fe2e1
 @patch
 def close(self:Checkpointing):
     "Give up the run directory's lock (and close TensorBoard): another process may then resume the run."
@@ -235,6 +240,7 @@ def load_weights(path): # a file written by `save_inference` or `Trainer.save`
     if isinstance(s, dict) and s.get('format') == INFERENCE_FORMAT: return s
     return load_checkpoint(path)
 
+# %% ../nbs/05d_checkpoint.ipynb #53bfd5f0
 @patch(cls_method=True)
 def load_inference(cls:Checkpointing, path, # a file written by `save_inference` (or a full checkpoint)
                    device:str|None=None): # override the config's device

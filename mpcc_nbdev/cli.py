@@ -4,7 +4,6 @@
 
 # %% auto #0
 __all__ = ['COMMANDS', 'mpcc_train_script', 'mpcc_eval_script', 'mpcc_sample_script', 'mpcc_cluster_script', 'mpcc_seeds_script',
-           'json_object', 'config_from_args', 'load_run_data', 'save_data_info', 'data_info', 'match_folder',
            'print_table', 'train_summary', 'show_train_summary', 'mpcc_train', 'load_run', 'check_model_data',
            'run_data', 'show_eval', 'mpcc_eval', 'mpcc_sample', 'mpcc_cluster', 'seeds_summary', 'mpcc_seeds', 'main',
            'console_script']
@@ -18,101 +17,18 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.script import call_parse, store_true, Param, anno_parser
-from .config import MPCCConfig, preset as make_preset
 from .data import ImageData, load_folder
 from .train import Trainer
-from .data import load_config_data
 from .metrics import clustering_metrics, predict_all
 from .inception import find_inception_weights, INCEPTION_ENV
 from .evaluation import evaluate
 from .pixels import grid_png
 from .figures import points_png
 from .api import MPCC
-from .runs import note, atomic_write, write_text, sample_sheets
+from .runs import atomic_write, write_text, sample_sheets
 from .parallel import map_processes, trainer_class, is_main_process
-from .messages import CONFIG_FLAGS, RUN_IN_PROGRESS, CLIError, cli_errors, set_threads, check_out_dir
-
-# %% ../nbs/09_cli.ipynb #24123fb7
-def json_object(text:str, what:str): # JSON text; `what` names its source in messages
-    "The dict in JSON `text`, or CLIError naming `what`."
-    try: d = json.loads(text)
-    except json.JSONDecodeError as e: raise CLIError(f"{what} must be a JSON object, e.g. '{{\"e_steps\": 1}}': {e}") from None
-    if not isinstance(d, dict): raise CLIError(f"{what} must be a JSON object of config fields, e.g. '{{\"e_steps\": 1}}', got {type(d).__name__}")
-    return d
-
-def config_from_args(preset:str, # --preset
-                     config:str|None=None, # --config: JSON file of fields
-                     overrides:str|None=None, # --overrides: JSON text of fields
-                     **flags): # explicit flags (None: not given)
-    "The run's `MPCCConfig`: preset, then the --config file, then --overrides, then the flags that were given."
-    over = {}
-    if config is not None:
-        p = Path(config).expanduser()
-        if not p.is_file(): raise CLIError(f"--config {p}: no such file; pass a config.json saved by a run, or a JSON file of config fields")
-        over.update(json_object(p.read_text(), f"--config {p}"))
-    o = json_object(overrides, '--overrides') if overrides else {}
-    clash = [f"{CONFIG_FLAGS.get(k, '--' + k)} {v} and --overrides {k} {o[k]!r}" for k, v in flags.items() if v is not None and k in o and o[k] != v]
-    if clash: raise CLIError(f"{'; '.join(clash)} disagree: give each setting once")
-    over.update(o)
-    over.update({k: v for k, v in flags.items() if v is not None})
-    name = over.pop('name', None)                      # a saved config.json names its own preset
-    try: cfg = make_preset(preset, **over)
-    except ValueError as e:                            # a field set only in --overrides (or --config) is blamed on it
-        msg, src = str(e), {**dict.fromkeys(over, '--config'), **dict.fromkeys(o, '--overrides')}
-        for k, s in src.items():
-            if flags.get(k) is None: msg = msg.replace(f"MPCCConfig.{k}:", f"MPCCConfig.{k} ({s}):")
-        raise ValueError(msg) from None
-    return cfg if name is None else cfg.replace(name=name)
-
-# %% ../nbs/09_cli.ipynb #32f637c7
-def load_run_data(cfg:MPCCConfig, # names the dataset (`dataset`, `split`, and `img_channels`/`img_size` for a folder)
-                  data_root=None, # dataset directory; the image directory for dataset 'folder'
-                  download:bool=False, # fetch missing files (torchvision datasets)
-                  skip_corrupt:bool=False, # folder: skip unreadable images, listing them
-                  channels=None): # folder: 1, 3 or 'auto' (from the images); None: the config's img_channels
-    "The `ImageData` a config names; for 'folder', the images in `data_root`."
-    if cfg.dataset != 'folder': return load_config_data(cfg, data_root, download)
-    if data_root is None: raise CLIError("--data folder needs --data_root DIR, the directory of your images")
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter('always')
-        data = load_folder(root=data_root, channels=channels or cfg.img_channels, size=cfg.img_size, skip_corrupt=skip_corrupt)
-    skipped = data.info.get('skipped', [])
-    if skipped: print(f"skipped {len(skipped)} unreadable image file(s): {', '.join(skipped)}")
-    return data
-
-def _data_file(out): return Path(out)/'data.json'
-
-def save_data_info(out, data_root, skip_corrupt:bool=False):
-    "Record where a run's data came from (`data.json` beside config.json)."
-    text = json.dumps(dict(data_root=None if data_root is None else str(Path(data_root).expanduser().resolve()),
-                           skip_corrupt=bool(skip_corrupt)), indent=1)
-    write_text(_data_file(out), text)
-
-def data_info(run_dir):
-    "What `save_data_info` recorded for a run ({} when nothing was)."
-    p = _data_file(run_dir)
-    try: return json.loads(p.read_text()) if p.is_file() else {}
-    except (OSError, json.JSONDecodeError): return {}
-
-# %% ../nbs/09_cli.ipynb #19031099
-def _given_fields(config=None, overrides=None):
-    "The config fields the user set in --config or --overrides."
-    keys = set(json_object(overrides, '--overrides')) if overrides else set()
-    p = None if config is None else Path(config).expanduser()
-    return keys | (set(json_object(p.read_text(), f"--config {p}")) if p is not None and p.is_file() else set())
-
-def match_folder(cfg:MPCCConfig, data:ImageData, given:set, data_root): # the run's config, its data, fields the user set
-    "For --data folder: the channels of the images (said in a note), and a note when the class sub-folders differ from n_clusters."
-    if cfg.dataset != 'folder' or not data.is_image: return cfg
-    C = int(data.x.shape[1])
-    if C != cfg.img_channels:
-        note(f"the images in {data_root} are {'colour' if C == 3 else 'grey'}: training a {'colour' if C == 3 else 'grey'} model "
-             f"(img_channels {C}); --overrides '{{\"img_channels\": {cfg.img_channels}}}' converts them instead")
-        cfg = cfg.replace(img_channels=C)
-    if data.n_classes and data.n_classes != cfg.n_clusters and 'n_clusters' not in given:
-        note(f"{data_root} has {data.n_classes} class sub-folders but n_clusters is {cfg.n_clusters}: "
-             f"--overrides '{{\"n_clusters\": {data.n_classes}}}' gives one cluster per class")
-    return cfg
+from .messages import RUN_IN_PROGRESS, CLIError, cli_errors, set_threads, check_out_dir
+from .run_args import json_object, config_from_args, load_run_data, save_data_info, data_info, given_fields, match_folder
 
 # %% ../nbs/09_cli.ipynb #3e58651e
 def print_table(rows:dict, title:str|None=None): # {label: value}; floats are shown with 4 digits
@@ -172,7 +88,7 @@ def _train_main(preset=None, config=None, data=None, data_root=None, split=None,
         if n_iters is not None and n_iters < 1: raise CLIError(f"--n_iters {n_iters}: nothing to train; pass --n_iters N >= 1, the run's total iterations")
         cfg = config_from_args(preset or 'mnist5k_cpu', config, overrides, **flags)
         out = RUN_IN_PROGRESS['out'] = check_out_dir(out_dir or f"runs/{cfg.name}_seed{cfg.seed}")
-        given = _given_fields(config, overrides)
+        given = given_fields(config, overrides)
         train_data = load_run_data(cfg, data_root, download, skip_corrupt, None if 'img_channels' in given else 'auto')
         cfg = match_folder(cfg, train_data, given, data_root)
         t = trainer_class()(cfg, train_data, out_dir=out, overwrite=overwrite, progress=not quiet, tensorboard=tensorboard)
@@ -232,6 +148,7 @@ def check_model_data(m:MPCC, data:ImageData, run_dir): # a fitted model, data to
                        f"was trained on {'×'.join(map(str, m.input_shape_))}: pass data like its training data")
     return data
 
+# %% ../nbs/09_cli.ipynb #6d8ef295
 def run_data(m:MPCC, run_dir, data=None, data_root=None, split=None, download=False, skip_corrupt=False):
     "The data a run was trained on, or those the flags name instead, checked against the model."
     cfg, info = m.config_, data_info(run_dir)
@@ -264,6 +181,7 @@ def _eval_main(run_dir, data=None, data_root=None, split=None, inception_weights
     write_text(out, text)
     return res
 
+# %% ../nbs/09_cli.ipynb #8189d432
 def show_eval(res:dict): # from `_eval_main`
     "Print the table of `mpcc_eval`."
     rows = {_SCORES[k]: res[k] for k in _SCORES if res.get(k) is not None}
@@ -322,6 +240,7 @@ def _sample_main(run_dir, out=None, cluster=None, n=64, seed=0, device=None):
     atomic_write(out, lambda f: f.write(png))
     return out, rows, cols
 
+# %% ../nbs/09_cli.ipynb #5f966875
 @call_parse
 def mpcc_sample(run_dir:str, # the run directory (an mpcc_train --out_dir)
                 out:str=None, # PNG file to write (required)
@@ -356,6 +275,7 @@ def _cluster_main(run_dir, images_dir, out='assignments.csv', skip_corrupt=False
     write_text(out, buf.getvalue())
     return out, len(k), np.bincount(k, minlength=m.n_clusters_).tolist(), data.info.get('skipped', [])
 
+# %% ../nbs/09_cli.ipynb #db350c07
 @call_parse
 def mpcc_cluster(run_dir:str, # the run directory (an mpcc_train --out_dir)
                  images_dir:str, # directory of images to cluster (searched recursively)
@@ -387,6 +307,7 @@ def _saved_it(rd):
     try: return int(json.loads((rd/'results.json').read_text())['it'])
     except (OSError, ValueError, KeyError, TypeError): return -1
 
+# %% ../nbs/09_cli.ipynb #f3f65ccf
 def _seed_run(seed, rd, train_kw):
     "Train, resume or only score the run of one seed; returns its row of the summary."
     if (rd/'checkpoint.pt').exists():
@@ -410,6 +331,7 @@ def _seeds_md(runs, mean, std, title):
               'std: sample standard deviation over the seeds (ddof = 1).']
     return '\n'.join(lines) + '\n'
 
+# %% ../nbs/09_cli.ipynb #5d854fe7
 def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', parallel=1, threads=None, **train_kw):
     "The body of `mpcc_seeds`: the summary dict, also written to OUT/summary.json and OUT/summary.md."
     if parallel is None or parallel < 1: raise CLIError(f"--parallel must be >= 1, got {parallel}")
@@ -438,6 +360,7 @@ def _seeds_main(preset='mnist5k_cpu', seeds=(0, 1, 2, 3, 4), out='runs/seeds', p
 # %% ../nbs/09_cli.ipynb #d8dde663
 _SEEDS = Param("seeds to run, one run each, e.g. --seeds 0 1 2 3 4", int, nargs='+')
 
+# %% ../nbs/09_cli.ipynb #acc4a128
 @call_parse
 def mpcc_seeds(preset:str='mnist5k_cpu', # the preset of every run (see mpcc_train --help)
                seeds:_SEEDS=(0, 1, 2, 3, 4),

@@ -112,6 +112,7 @@ def mixture_means(n_components:int=4, separation:float=10., std:float=0.1, layou
         return m - m.mean(0)
     raise ValueError(f"layout={layout!r}: use 'ring' or 'grid'")
 
+# %% ../nbs/05_data.ipynb #b678a3e9
 @_register('mixture2d')
 def load_mixture2d(root=None, split:str='all', download:bool=False, # unused: the data are generated
                    n_components:int=4, # K, number of mixture components (= classes)
@@ -212,6 +213,7 @@ def load_cifar10(root=None, split:str='all', download:bool=False):
     "CIFAR-10 (60,000 images for split='all'; IS/FID runs use split='train'), 3×32×32 in [-1, 1]."
     return _load_cifar('cifar10', root, split, download)
 
+# %% ../nbs/05_data.ipynb #5638449d
 @_register('cifar20')
 def load_cifar20(root=None, split:str='all', download:bool=False):
     "CIFAR-20: CIFAR-100's 60,000 images with the 20 superclass (coarse) labels, 3×32×32 in [-1, 1]."
@@ -250,6 +252,7 @@ def random_affine(x:torch.Tensor, # float images N×C×H×W, background 0
 def _read_gray(path): # an image file -> uint8 H×W
     with Image.open(path) as im: return np.asarray(im.convert('L'))
 
+# %% ../nbs/05_data.ipynb #93887124
 @_register('omniglot100')
 def load_omniglot100(root=None, split:str='all', download:bool=False,
                      n_chars:int=100, # number of characters (= classes)
@@ -296,6 +299,7 @@ def image_files(root): # a directory
 class NonFinitePixels(ValueError):
     "A float image holds NaN/inf pixel values (the count is the argument)."
 
+# %% ../nbs/05_data.ipynb #c3b60474
 def pil_to_array(im, # a PIL image of any mode
                  channels:int=3, # 1 (grey) or 3 (RGB)
                  size:int=32, # output side length
@@ -324,6 +328,7 @@ def _folder_labels(root, files, labels):
     if labels and top: raise ValueError(f"folder: labels=True needs every image in a class sub-folder, but {top[0]} is not")
     return sorted({f.relative_to(root).parts[0] for f in files}) if labels else None
 
+# %% ../nbs/05_data.ipynb #0134acb4
 @_register('folder')
 def load_folder(root=None, split:str='all', download:bool=False, # root: the image directory (required)
                 channels:int|str=3, # 1 (grey), 3 (RGB), or 'auto': 3 when any image has colour, else 1
@@ -398,6 +403,7 @@ def from_arrays(x, # images N×H×W, N×C×H×W or N×H×W×C (C = 1 or 3), any 
     if is_8bit(f): return ImageData(u8_to_float(resize_u8(float_to_u8(f), size)), y, n_cls, name, classes, scan=False)  # stay 8-bit
     return ImageData(resize_float(f, size), y, n_cls, name, classes, scan=False)
 
+# %% ../nbs/05_data.ipynb #e74484e4
 def _guess_range(x):
     if not x.is_floating_point(): return (0, 255)
     lo, hi = x.min().item(), x.max().item()
@@ -411,6 +417,7 @@ def _expected_shape(expect):
     if expect is None or isinstance(expect, (tuple, list)): return None if expect is None else tuple(expect)
     return (expect.img_channels, expect.img_size, expect.img_size) if expect.arch == 'resnet' else (expect.data_dim,)
 
+# %% ../nbs/05_data.ipynb #05a06526
 def check_inference_input(x, # images N×C×H×W (float in [-1, 1] or uint8 0..255), points N×D, or an ImageData
                           expect=None, # the model's config, or its sample shape, e.g. (1, 32, 32); None: not checked
                           name:str='x', # the argument's name, for messages

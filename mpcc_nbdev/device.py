@@ -37,6 +37,7 @@ def has_bf16_units(device) -> bool: # a `torch.device` (or its name)
     if device.type == 'cuda': return torch.cuda.get_device_capability(device) >= (8, 0)
     return device.type == 'cpu' and _cpu_has_bf16_units()
 
+# %% ../nbs/05b_device.ipynb #9da6eec7
 def resolve_precision(precision:str, # 'auto', 'fp32', 'bf16' or 'fp64'
                       device) -> str: # the device the run trains on
     "The precision a run uses: 'auto' is 'bf16' where `has_bf16_units(device)`, else 'fp32'; others as given."
@@ -86,6 +87,7 @@ def eval_mode(*ms): # modules (anything else is passed through untouched)
     finally:
         for m, f in zip(mods, flags): m.train(f)
 
+# %% ../nbs/05b_device.ipynb #7bdbe291
 def device_of(source=None, # a trainer (anything with `.device`), a tensor, or None
               device=None): # an explicit device wins
     "The device to run on: `device`, else a trainer's, else CUDA when available."

@@ -30,6 +30,7 @@ def _mse(s, s2, n_pix:int, authors_bs:int|None=None):
     if authors_bs is None: return s2.sum().item() / (len(s2) * n_pix)
     return sum((b.sum().item() / (len(b) * n_pix))**2 * len(b) for b in s.split(authors_bs)) / len(s)
 
+# %% ../nbs/07b_evaluation.ipynb #a02547a2
 @torch.no_grad()
 def reconstruction_mse(trainer, # anything with `reconstruct(x)` and `device`
                        x, # real images in [-1, 1] (tensor or ImageData)
@@ -64,6 +65,7 @@ def _paper_ref(name, net, batch_size, device):
     except FileNotFoundError as e:
         warnings.warn(f"FID against the evaluated data instead of the paper's reference: {e}", ProtocolWarning); return None
 
+# %% ../nbs/07b_evaluation.ipynb #cfc4bfb7
 def _generation_part(trainer, x, name, n_gen, ref_stats, inception, is_splits, batch_size, seed):
     "IS/FID fields of `evaluate`, or the reason they were skipped."
     skip = lambda why: {**_NO_GEN, 'is_splits': is_splits, 'gen_metrics': f'skipped: {why}'}
@@ -92,6 +94,7 @@ MSE_NOTE = ("mse: mean squared error per pixel on the [-1, 1] scale; mse_x1e3: t
             "tables; mse_authors: the formula of the authors' code, the mean over batches of 50 images of (mean of x - x_hat)^2, "
             "a squared mean error that is not an MSE (errors of opposite sign cancel)")
 
+# %% ../nbs/07b_evaluation.ipynb #6fad583d
 def evaluate(trainer, # a trained `Trainer` (or anything with its interface)
              data, # ImageData (or (x, y), or x alone) to cluster and reconstruct
              out=None, # where to write the JSON: .json file, directory, or checkpoint file (see `metrics_json_path`)

@@ -95,6 +95,7 @@ def _means_and_clusters(trainer, x, bs:int=500):
     parts = list(trainer.infer_batches(x, ('mu', 'y'), bs))
     return torch.cat([b['mu'] for b in parts]).double().numpy(), torch.cat([b['y'] for b in parts]).numpy()
 
+# %% ../nbs/07c_figures.ipynb #55a462de
 def plot_latent(trainer, # anything with `encode`, `predict`, `prior`, `device`
                 data, # ImageData (or x) of real images
                 n:int=2000, # at most this many points (a random subset)
@@ -227,6 +228,7 @@ def _match_order(w):
     matched = [int(r) for _, r in sorted(zip(cols, rows))]
     return matched + [k for k in range(w.shape[0]) if k not in set(matched)]
 
+# %% ../nbs/07c_figures.ipynb #14cec8c1
 def plot_confusion(y_true, # (N,) class labels
                    y_pred, # (N,) cluster indices
                    n_clusters:int|None=None, # K, to show empty clusters

@@ -46,6 +46,7 @@ def _capture(t) -> dict:
     t.it = it
     return dict(graph=g, out=out, deps=_graph_deps(t))
 
+# %% ../nbs/05c_graphs.ipynb #82879d39
 def graphed_step(t, # a Trainer (or DistributedTrainer) with `cfg.cuda_graphs`
                  warmup:int=3): # eager iterations before the first capture
     "One iteration replayed from a CUDA graph of the whole Algorithm-1 step (captured on first use); eager off CUDA."

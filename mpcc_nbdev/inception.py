@@ -42,6 +42,7 @@ def _checked_eigh(s, name):
                       "dimensions (the paper uses 50,000 for 2,048).", SingularCovarianceWarning, stacklevel=3)
     return w.clip(0), V
 
+# %% ../nbs/07a_inception.ipynb #2350a258
 def frechet_distance(mu1, sigma1, mu2, sigma2):
     "Fréchet distance of N(mu1, sigma1) and N(mu2, sigma2) in float64, by eigenvalues (no `sqrtm`)."
     mu1, mu2 = (np.atleast_1d(np.asarray(m, np.float64)) for m in (mu1, mu2))
@@ -91,6 +92,7 @@ def _no_weights(why):
         f"The file is at {FID_WEIGHTS_URL}; on a machine with internet, "
         f"`python -c 'from pytorch_fid.inception import fid_inception_v3; fid_inception_v3()'` puts it in that machine's hub cache.")
 
+# %% ../nbs/07a_inception.ipynb #66700f94
 def find_inception_weights(path=None): # weights file; None: $MPCC_INCEPTION_WEIGHTS, then the torch hub cache
     "Path of pytorch-fid's Inception weights, searched in that order; never downloads."
     if path is not None:
@@ -277,6 +279,7 @@ def save_stats(path, # .npz file to write
     np.savez(p, **{k: np.asarray(v) for k, v in stats.items() if v is not None})
     return p if p.suffix == '.npz' else p.with_name(p.name + '.npz')
 
+# %% ../nbs/07a_inception.ipynb #e9f4cc74
 def load_stats(path): # .npz with `mu` and `sigma` (ours, pytorch-fid's or TTUR's fid_stats_*.npz)
     "FID statistics from an .npz file as a dict."
     p = Path(path)
@@ -321,6 +324,7 @@ def _file_hash(files, extra:str=''):
             for b in iter(lambda: fh.read(1 << 20), b''): h.update(b)
     return h.hexdigest()
 
+# %% ../nbs/07a_inception.ipynb #19412189
 def fid_reference(name:str='cifar10', # 'cifar10' or 'cifar20'
                   root=None, # dataset directory (see `mpcc_nbdev.data.data_root`)
                   net=None, # `InceptionFeatures`; None: load it
@@ -370,6 +374,7 @@ def generation_metrics(source, # trainer, or callable fn(b) -> images in [-1, 1]
                    fid_protocol=fid_protocol(ref, mom.n))
     return res
 
+# %% ../nbs/07a_inception.ipynb #0ae1ae88
 @delegates(generation_metrics, but=['splits'])
 def fid(source, ref, n:int=50_000, **kwargs):
     "FID of `n` images of `source` (trainer or fn(b)) against reference statistics `ref` (dict or .npz path)."

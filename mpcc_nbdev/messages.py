@@ -63,6 +63,7 @@ def _interrupt_message(cmd:str, e:KeyboardInterrupt):
     what = str(e) if isinstance(e, TrainingInterrupted) else f"interrupted; {Path(out)/'checkpoint.pt'} is the last checkpoint"
     return f"{cmd}: {what}; continue with: mpcc_train --resume --out_dir {shlex.quote(str(out))}"
 
+# %% ../nbs/08a_messages.ipynb #0c07f1e2
 @contextlib.contextmanager
 def cli_errors(cmd:str): # the command's name, the prefix of its messages
     "Turn the errors a user can cause into `<cmd>: error: <one line>` on stderr and exit status 1; SIGINT/SIGTERM into a line saying how to continue."

@@ -70,6 +70,7 @@ def _gbn(ch, cond_dim, n_classes):
     "The batch norm of a G block: conditional on a vector or a class, or (neither) a plain affine one."
     return AffineBN(ch) if cond_dim is None and n_classes is None else ConditionalBN(ch, cond_dim, n_classes)
 
+# %% ../nbs/04_networks.ipynb #974738bc
 class GBlock(nn.Module):
     "Generator residual block of Fig. 4a with conditional BN."
     def __init__(self, ci:int, co:int, # in and out channels
@@ -169,6 +170,7 @@ def _d_out(D, h, y):
         out = out + (D.embed(y) * h).sum(1)
     return out.to(torch.promote_types(out.dtype, torch.float32))
 
+# %% ../nbs/04_networks.ipynb #6ee3d518
 class Discriminator(nn.Module):
     "D(x, y=None) -> logits (B,): the ResNet discriminator of Table 6, optionally with a projection term."
     def __init__(self, ch:int, img_channels:int=3, img_size:int=32, # C, and the input images

@@ -132,6 +132,7 @@ def _build(self:DistributedTrainer):
     for o in (self.opt_G, self.opt_D, self.opt_E, self.opt_P):
         if o is not None: o.register_step_pre_hook(_allreduce_grads_hook(self.world))
 
+# %% ../nbs/06b_parallel.ipynb #351ac165
 @patch
 @contextlib.contextmanager
 def _local_batch(self:DistributedTrainer):

@@ -68,6 +68,7 @@ def resize_float(x:torch.Tensor, size:int=32, chunk:int=4096): # float N×C×H×
 def _aa(x, hw): return F.interpolate(x, size=hw, mode='bilinear', antialias=True, align_corners=False)
 def _round8(x): return x.add_(0.5).floor_().clamp_(0, 255)   # round half up, as Pillow does
 
+# %% ../nbs/04a_pixels.ipynb #3ae302e2
 def resize_u8(x:torch.Tensor, size:int=32, chunk:int=4096): # uint8 N×C×H×W
     "Resize uint8 images like PIL's BILINEAR `Resize(size)` + `CenterCrop(size)`: two rounded passes, width then height."
     N, C, H, W = x.shape

@@ -32,6 +32,7 @@ def check_labels(y, n, k, device, name='y'):
         raise ValueError(f"`{name}` must be in [0, {k - 1}], got values in [{int(y.min())}, {int(y.max())}]")
     return y.to(device=device, dtype=torch.long)
 
+# %% ../nbs/01_prior.ipynb #f3946cb4
 def _check_z(z, latent_dim, name='z'):
     "Raise a ValueError naming `name` unless `z` is a floating (n, latent_dim) tensor."
     if not isinstance(z, torch.Tensor) or not z.dtype.is_floating_point:

@@ -90,6 +90,7 @@ def _busy(path, old):
     return RunDirLocked(f"out_dir {path.parent} is in use by {who}, lock file {path}: wait for that run to finish "
                         f"or stop it, or choose another out_dir")
 
+# %% ../nbs/05a_runs.ipynb #fa1b948e
 def _acquire(path):
     "Open, flock and fill `path`; return (fd, note or None)."
     me = dict(pid=os.getpid(), start=_proc_start(os.getpid()), host=socket.gethostname(), since=time.strftime('%Y-%m-%d %H:%M:%S'))
@@ -112,6 +113,7 @@ def _acquire(path):
     stale = old and old.get('pid') != me['pid']
     return fd, (f"took over the stale lock of process {old['pid']} in {path.parent} (it is no longer running)" if stale else None)
 
+# %% ../nbs/05a_runs.ipynb #765415b5
 def _release(key, path):
     h = _HELD.get(key)
     if h is None: return
@@ -205,6 +207,7 @@ def atomic_write(path, # the file to (re)place
         raise WriteFailed(f"writing {path} failed ({why}); {path.name} was left as it was") from e
     fsync_path(path.parent)
 
+# %% ../nbs/05a_runs.ipynb #1e478ce4
 def write_text(path, text:str): "Write `text` to `path` atomically."; atomic_write(path, lambda f: f.write(text.encode()))
 
 # %% ../nbs/05a_runs.ipynb #56dd5a70

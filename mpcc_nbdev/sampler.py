@@ -61,6 +61,7 @@ def draw(self:DeviceSampler, n=None): # batch size; None: `batch_size`
     idx = self.index(n)
     return self.get(idx), (None if self.y is None else self.y[idx])
 
+# %% ../nbs/05e_sampler.ipynb #719661d3
 @patch(as_prop=True)
 def nbytes(self:DeviceSampler): return self.x.numel() * self.x.element_size()   # memory of the stored samples
 @patch

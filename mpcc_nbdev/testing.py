@@ -37,6 +37,7 @@ def child_env(**kw): # more variables for the child, e.g. MPCC_DATA='/tmp/d'
     return {**os.environ, 'PYTHONPATH': os.pathsep.join([root, os.environ.get('PYTHONPATH', '')]), 'OMP_NUM_THREADS': '1',
             **{k: str(v) for k, v in kw.items()}}
 
+# %% ../nbs/01a_testing.ipynb #5a63e6a5
 def hold_lock(d): # a run directory
     "A child process that holds `RunLock(d)`, as a training would, until killed; returned once it holds the lock."
     code = f"from mpcc_nbdev.runs import RunLock; import time; l = RunLock({str(d)!r}); print('locked', flush=True); time.sleep(600)"
@@ -105,6 +106,7 @@ class ToyTrainer:
             if (m := min(len(c), n_recon - i)) > 0: out['x_hat'] = self.G_ema(z[:m], y[:m])
             yield {k: v for k, v in out.items() if k == 'x' or k in outputs}
 
+# %% ../nbs/01a_testing.ipynb #b4f94f50
 def toy_prior(means, # (K, J) component means
               sigma): # standard deviation of every component
     "A GMMPrior with the given means and standard deviation `sigma`."
@@ -137,6 +139,7 @@ def tiny_cifar10(root, # directory that receives cifar-10-batches-py/
     _pickle_to({'label_names': [f'c{i}' for i in range(10)], 'num_cases_per_batch': n, 'num_vis': 3072}, d/'batches.meta')
     return np.concatenate(train)
 
+# %% ../nbs/01a_testing.ipynb #d1744266
 def tiny_cifar100(root, # directory that receives cifar-100-python/
                   n=6, # test images; the train file holds 5 n
                   seed=0, # seed of the pixels and labels
