@@ -55,15 +55,18 @@ def crop_offsets(h:int, w:int, size:int): # image height, width; side of the squ
     "(top, left) of torchvision's `CenterCrop(size)`."
     return int(round((h - size) / 2)), int(round((w - size) / 2))
 
-def resize_float(x:torch.Tensor, size:int=32, chunk:int=4096): # float N×C×H×W
-    "Bilinear antialiased resize (shorter side to `size`, centre crop) of float images, in chunks."
+def _resized(x, size, chunk, dtype, passes):
+    "Chunks of `x` through `passes(float chunk, (H, w), (h, w))`, centre-cropped to size×size, as `dtype`."
     N, C, H, W = x.shape
     if (H, W) == (size, size): return x
     h, w = resize_shape(H, W, size); t, l = crop_offsets(h, w, size)
-    out = torch.empty(N, C, size, size, dtype=x.dtype)
-    for i in range(0, N, chunk):
-        out[i:i+chunk] = _aa(x[i:i+chunk].float(), (h, w))[..., t:t+size, l:l+size]
+    out = torch.empty(N, C, size, size, dtype=dtype)
+    for i in range(0, N, chunk): out[i:i+chunk] = passes(x[i:i+chunk].float(), (H, w), (h, w))[..., t:t+size, l:l+size]
     return out
+
+def resize_float(x:torch.Tensor, size:int=32, chunk:int=4096): # float N×C×H×W
+    "Bilinear antialiased resize (shorter side to `size`, centre crop) of float images, in chunks."
+    return _resized(x, size, chunk, x.dtype, lambda b, Hw, hw: _aa(b, hw))
 
 def _aa(x, hw): return F.interpolate(x, size=hw, mode='bilinear', antialias=True, align_corners=False)
 def _round8(x): return x.add_(0.5).floor_().clamp_(0, 255)   # round half up, as Pillow does
@@ -71,14 +74,7 @@ def _round8(x): return x.add_(0.5).floor_().clamp_(0, 255)   # round half up, as
 # %% ../nbs/04a_pixels.ipynb #3ae302e2
 def resize_u8(x:torch.Tensor, size:int=32, chunk:int=4096): # uint8 N×C×H×W
     "Resize uint8 images like PIL's BILINEAR `Resize(size)` + `CenterCrop(size)`: two rounded passes, width then height."
-    N, C, H, W = x.shape
-    if (H, W) == (size, size): return x
-    h, w = resize_shape(H, W, size); t, l = crop_offsets(h, w, size)
-    out = torch.empty(N, C, size, size, dtype=torch.uint8)
-    for i in range(0, N, chunk):
-        r = _round8(_aa(x[i:i+chunk].float(), (H, w)))
-        out[i:i+chunk] = _round8(_aa(r, (h, w)))[..., t:t+size, l:l+size]
-    return out
+    return _resized(x, size, chunk, torch.uint8, lambda b, Hw, hw: _round8(_aa(_round8(_aa(b, Hw)), hw)))
 
 # %% ../nbs/04a_pixels.ipynb #559d7c33
 def image_grid(x, # images (N, C, H, W) in [-1, 1], row-major
