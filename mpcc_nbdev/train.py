@@ -7,24 +7,24 @@ from __future__ import annotations
 import time, copy, dataclasses, signal, threading, contextlib
 from pathlib import Path
 import torch
-import torch.nn as nn
 from tqdm import tqdm
 from fastcore.basics import patch
 from .config import MPCCConfig
 from .prior import GMMPrior, NormalPrior
 from .losses import d_hinge_loss, g_hinge_loss, encoder_nll, membership_ce
 from .networks import build_networks
-from .data import ImageData, load_config_data, check_inference_input
+from .data import ImageData, load_config_data
 from .pixels import count_nonfinite, image_grid, png_bytes
 from .sampler import DeviceSampler
-from .device import resolve_device, resolve_precision, seed_everything, eval_mode, seeded
+from .device import resolve_device, resolve_precision, seed_everything, seeded
 from .graphs import graphed_step
 from .runs import claim_out_dir, note, append_jsonl, checkpoint_iteration
+from .inference import Inference
 from .checkpoint import Checkpointing, DivergenceError, tb_writer
 from .metrics import cluster_purity, cluster_accuracy
 
 # %% auto #0
-__all__ = ['INFER_OUTPUTS', 'build_prior', 'fit_point_scaler', 'Trainer', 'TrainingInterrupted', 'stop_signals', 'eta_note']
+__all__ = ['build_prior', 'fit_point_scaler', 'Trainer', 'TrainingInterrupted', 'stop_signals', 'eta_note']
 
 # %% ../nbs/06_train.ipynb #8cc27f3f
 def build_prior(cfg:MPCCConfig): # reads `prior`, `n_clusters`, `latent_dim`, `sigma_min`, `sigma_mode`, `learn_weights`, `logvar_init`
@@ -59,7 +59,7 @@ def fit_point_scaler(x:torch.Tensor, # (N, D) training points
     return x.mean(0).float(), (scale / sd).float()
 
 # %% ../nbs/06_train.ipynb #3e25e2f7
-class Trainer(Checkpointing):
+class Trainer(Checkpointing, Inference):
     "Algorithm 1 of MPCC: prior, G, D and E trained together; EMA, standing statistics, checkpoints, logs."
     losses = ('d_loss', 'g_loss', 'e_nll', 'prior_ce', 'prior_lp')
     phases = ('D step (line 12, Eq. 6)', 'G step (line 17, Eq. 6)', 'E step (line 23, Eq. 7)',
@@ -228,122 +228,6 @@ def step(self:Trainer):
     self._ema_update()
     self.it += 1
     return torch.stack([d, g, nll, e[0][1], e[0][2]])
-
-# %% ../nbs/06_train.ipynb #a4e8faba
-@patch
-def _batches(self:Trainer, x, bs:int, finite:bool=True): # finite: scan `x` for NaN/inf
-    "(checked CPU chunk, device batch) pairs of `x` (a tensor or ImageData): the batch in the parameters' dtype, channels_last for images."
-    x = check_inference_input(x, self.cfg, finite=finite)   # the one input check: NaN/inf, uint8 -> [-1, 1], ranges
-    for i in range(0, len(x), bs):
-        c = x[i:i+bs]
-        b = c.to(self.device, self._dtype)
-        yield c, (b.contiguous(memory_format=self._fmt) if b.ndim == 4 else self._to_model(b))
-
-# %% ../nbs/06_train.ipynb #5e0c1a7b
-INFER_OUTPUTS = ('mu', 'y', 'proba', 'x_hat')   # encoder means, clusters, q(y|mu) in float64, reconstructions
-
-@patch
-@torch.no_grad()
-def infer_batches(self:Trainer, x, # images N×C×H×W in [-1, 1] or uint8 (points N×D), or an ImageData
-                  outputs=('mu',), # any of INFER_OUTPUTS
-                  bs:int=500, # batch size
-                  n_recon:int|None=None, # 'x_hat' for the first n_recon samples only (None: all)
-                  finite:bool=True): # scan `x` for NaN/inf (False: data already scanned where they entered)
-    "One pass per batch: E, then q(y|mu) and G_ema as `outputs` need, mu kept on the device; yields CPU dicts with the checked input 'x'."
-    if bad := [o for o in outputs if o not in INFER_OUTPUTS]: raise ValueError(f"outputs: unknown {bad}, choose from {INFER_OUTPUTS}")
-    if 'x_hat' in outputs and self._standing_at != self.it: self.standing_stats()
-    left = float('inf') if n_recon is None else n_recon     # reconstructions still to make
-    with eval_mode(self.E):
-        for c, b in self._batches(x, bs, finite):
-            mu = self.E(b)[0].float()                          # fp32, outside autocast
-            y = self.prior.log_membership(mu).argmax(1) if {'y', 'x_hat'} & set(outputs) else None
-            out = dict(x=c)
-            if 'mu' in outputs: out['mu'] = mu.cpu()
-            if 'y' in outputs: out['y'] = y.cpu()
-            if 'proba' in outputs: out['proba'] = self.prior.log_membership(mu.double()).exp().cpu()
-            if 'x_hat' in outputs and (m := int(min(len(mu), left))) > 0:
-                out['x_hat'] = self._from_model(self.G_ema(mu[:m], y[:m])).float().cpu()
-            left -= len(mu)
-            yield out
-
-# %% ../nbs/06_train.ipynb #ec94ed91
-@patch
-def _gather(self:Trainer, x, what:str, bs:int, finite:bool=True):
-    "Output `what` of `infer_batches` over all of `x` in one tensor (an empty one of the right shape for no samples)."
-    parts = [b[what] for b in self.infer_batches(x, (what,), bs, finite=finite)]
-    if parts: return torch.cat(parts)
-    return dict(mu=torch.zeros(0, self.cfg.latent_dim), y=torch.zeros(0, dtype=torch.long), x_hat=torch.zeros(0),
-                proba=torch.zeros(0, self.prior.n_clusters, dtype=torch.float64))[what]
-
-@patch
-def encode(self:Trainer, x, # images N×C×H×W in [-1, 1] (points N×D for the MLP), or an ImageData
-           bs:int=500): # batch size
-    "Encoder means mu(x) of q(z|x), (N, J) float32 on the CPU, computed in fp32 (outside autocast)."
-    return self._gather(x, 'mu', bs)
-
-@patch
-def predict(self:Trainer, x, # images (or points), or an ImageData
-            bs:int=500): # batch size
-    "Cluster of each sample: argmax_k q(y=k | z=mu(x)) (Eq. 9 at the encoder mean), int64 on the CPU."
-    return self._gather(x, 'y', bs)
-
-@patch
-def predict_proba(self:Trainer, x, # images (or points), or an ImageData
-                  bs:int=500): # batch size
-    "q(y | z=mu(x)), the membership of Eq. 9 at the encoder mean: (N, K) float64 on the CPU, rows sum to 1."
-    return self._gather(x, 'proba', bs)
-
-# %% ../nbs/06_train.ipynb #6b10a9d0
-@patch
-@torch.no_grad()
-def standing_stats(self:Trainer, passes:int|None=None): # forward passes; None: `cfg.standing_passes`
-    "Recompute G_ema's BatchNorm statistics as averages over `passes` batches of prior samples (Appendix C)."
-    passes = self.cfg.standing_passes if passes is None else passes
-    bns = [m for m in self.G_ema.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    self.G_ema.eval()
-    if passes < 1 or not bns: return self
-    moms = [m.momentum for m in bns]
-    for m in bns: m.reset_running_stats(); m.momentum = None; m.train()
-    try:
-        with seeded(self.cfg.seed + 1, self._rng_devices):   # fp32, like all inference
-            for _ in range(passes):
-                y, z = self.prior.sample(self.cfg.batch_size)
-                self.G_ema(z, y)
-    finally:
-        for m, mo in zip(bns, moms): m.momentum = mo; m.eval()
-    self._standing_at = self.it
-    return self
-
-# %% ../nbs/06_train.ipynb #85c6b3b9
-@patch
-def _labels(self:Trainer, n:int, y):
-    "Cluster labels for `n` samples: None (drawn from p(y)), an int, or a sequence of n labels."
-    if y is None or isinstance(y, torch.Tensor) and y.ndim == 1: return y
-    if isinstance(y, int): return torch.full((n,), y, dtype=torch.long)
-    return torch.as_tensor(y)
-
-@patch
-@torch.no_grad()
-def sample(self:Trainer, n:int, # number of samples
-           y=None, # cluster(s): None (drawn from p(y)), an int, or n labels
-           bs:int=500, # batch size
-           return_y:bool=False): # also return the cluster labels
-    "Samples x~ = G_ema(z, y), z ~ p(z|y), with standing statistics; computed in fp32, returned on the CPU."
-    if self._standing_at != self.it: self.standing_stats()
-    y, xs, ys = self._labels(n, y), [], []
-    for i in range(0, n, bs):
-        m = min(bs, n - i)
-        yb, z = self.prior.sample(m, None if y is None else y[i:i+m].to(self.device))
-        xs.append(self._from_model(self.G_ema(z, yb)).float().cpu())
-        ys.append(yb.cpu())
-    x, y = (torch.cat(xs), torch.cat(ys)) if xs else (torch.zeros(0), torch.zeros(0, dtype=torch.long))
-    return (x, y) if return_y else x
-
-@patch
-def reconstruct(self:Trainer, x, # images (or points), or an ImageData
-                bs:int=500): # batch size
-    "x_hat = G_ema(mu(x), argmax_k q(k|mu(x))): encoder mean, its cluster, the EMA generator; fp32, on the CPU."
-    return self._gather(x, 'x_hat', bs)
 
 # %% ../nbs/06_train.ipynb #5677d86e
 @patch
