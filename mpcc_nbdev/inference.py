@@ -128,6 +128,7 @@ def sample(self:Inference, n:int, # number of samples
     x, y = (torch.cat(xs), torch.cat(ys)) if xs else (torch.zeros(0), torch.zeros(0, dtype=torch.long))
     return (x, y) if return_y else x
 
+# %% ../nbs/05f_inference.ipynb #02f01dde
 @patch
 def reconstruct(self:Inference, x, # images (or points), or an ImageData
                 bs:int=500): # batch size

@@ -126,6 +126,7 @@ def _to_model(self:Trainer, x): return x if self.scaler is None else (x - self.s
 @patch
 def _from_model(self:Trainer, x): return x if self.scaler is None else x / self.scaler['mult'] + self.scaler['loc']
 
+# %% ../nbs/06_train.ipynb #ab1815a2
 @patch
 def _need_data(self:Trainer):
     "The `DeviceSampler` of the training data (loading `cfg.dataset` if no data were given)."
@@ -318,6 +319,7 @@ def stop_signals(signums=(signal.SIGINT, signal.SIGTERM)): # the signals that as
         for s, h in old.items():
             if h is not None: signal.signal(s, h)
 
+# %% ../nbs/06_train.ipynb #311e69c7
 def eta_note(s_per_it:float, # measured seconds per iteration
              remaining:int, # iterations to go
              device, # where the run trains
