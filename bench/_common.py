@@ -20,7 +20,7 @@ def machine() -> dict:
     "CPU model and capability, threads, the ISA limits in the environment, CUDA device, torch version, load average."
     return dict(cpu_model=cpu_model(), cpu_capability=torch.backends.cpu.get_cpu_capability(), threads=torch.get_num_threads(),
                 ATEN_CPU_CAPABILITY=os.environ.get('ATEN_CPU_CAPABILITY'), ONEDNN_MAX_CPU_ISA=os.environ.get('ONEDNN_MAX_CPU_ISA'),
-                OMP_WAIT_POLICY=os.environ.get('OMP_WAIT_POLICY'),
+                OMP_WAIT_POLICY=os.environ.get('OMP_WAIT_POLICY'), GOMP_SPINCOUNT=os.environ.get('GOMP_SPINCOUNT'),
                 cuda=torch.cuda.get_device_name() if torch.cuda.is_available() else None, torch=torch.__version__, load_avg=load_avg())
 
 def fake_data(cfg, n:int=2000, seed:int=0) -> ImageData:

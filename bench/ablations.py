@@ -19,7 +19,7 @@ Every figure is printed with the CPU capability, the CPU model and the load aver
 """
 import argparse, json, os, time
 from pathlib import Path
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+import mpcc_nbdev   # the package's OpenMP wait default (00a_init), before torch loads libgomp
 import numpy as np
 from _common import machine   # bench/_common.py (this folder)
 import torch

@@ -16,12 +16,12 @@ numbers move with it: compare variants side by side in one run, e.g. `--compile 
 Time one configuration per process where you can: a process that keeps several trainers of different widths and
 steps through them in turn ran each about 2x slower here (2-core Sapphire Rapids, bf16) than the same trainer alone.
 
-OpenMP threads that spin while waiting (libgomp's default) are disastrous on a CPU shared with other processes
-(10x slower with 2 threads at load 4 on 2 cores), so this script sets OMP_WAIT_POLICY=PASSIVE unless the variable
-is already set; it must be set before torch is imported. `mpcc_train` does the same.
+OpenMP's wait policy moves the 2-thread wall time more than anything else here: the script imports `mpcc_nbdev`
+before torch, so it runs under the package's default (a short spin, `00a_init`; `bench/bench_wait.py` measures the
+choices) unless `OMP_WAIT_POLICY` or `GOMP_SPINCOUNT` is set, exactly as `mpcc_train` does.
 """
 import argparse, os, statistics, time
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+import mpcc_nbdev   # the package's OpenMP wait default (00a_init), before torch loads libgomp
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from mpcc_nbdev.config import preset
@@ -79,7 +79,7 @@ def main():
     dev = resolve_device(a.device)
     print(f"torch {torch.__version__}, CPU {cpu_model()!r}, torch CPU capability {torch.backends.cpu.get_cpu_capability()}, "
           f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}, cpus {os.cpu_count()}, torch threads "
-          f"{torch.get_num_threads()}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, device {dev}, "
+          f"{torch.get_num_threads()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}, device {dev}, "
           f"'auto' -> {resolve_precision('auto', dev)}, load average {os.getloadavg()[0]:.2f}")
     pk = peaks(dev)
     if pk: print(f"matmul peak: fp32 {pk['fp32']:.0f} GFLOP/s (2048^2), bf16 {pk['bf16']:.0f} GFLOP/s (4096^2), load average {os.getloadavg()[0]:.2f}")

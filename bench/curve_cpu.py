@@ -101,7 +101,7 @@ def main(argv=None):
             res['summary'] = summarise(res['runs'], a.s_per_it, a.zen3_factor)
             json.dump(res, open(a.from_json, 'w'), indent=1)
         return plot(res, a.png, a.budget_s)
-    os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+    import mpcc_nbdev   # the package's OpenMP wait default (00a_init), before torch loads libgomp
     over = overrides_of(a.setting)
     t = measure_s_per_it(over, a.threads) if a.s_per_it is None else dict(s_per_it=a.s_per_it, load_before=None)
     print(f"emulated AVX2 s/it {t['s_per_it']} (load {t.get('load_before')}) -> Zen 3 ~{t['s_per_it'] * a.zen3_factor:.3f} s/it", flush=True)

@@ -17,7 +17,7 @@ Minutes are iterations x s/iteration, the s/iteration of each setting coming fro
 from the training runs' wall clocks: the curves are then valid on a shared, loaded machine, where the training runs
 (1 thread, niced, beside other jobs) take longer than the step does; the load average is saved beside every figure.
 Settings are overrides of `preset('mnist', dataset='mnist5k')` (see SETTINGS); EMA fields do not enter purity
-(`Trainer.predict` uses E and the prior), they are set for all settings alike. OMP_WAIT_POLICY=PASSIVE unless set.
+(`Trainer.predict` uses E and the prior), they are set for all settings alike. OpenMP's wait: the package's default (`00a_init`) unless set.
 """
 import argparse, json, math, os, statistics, sys, time
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,7 +67,7 @@ def parse_args(argv=None):
 
 def set_isa(isa):
     "Emulate an AVX2-only CPU: must happen before torch is imported."
-    os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+    import mpcc_nbdev   # the package's OpenMP wait default (00a_init), before torch loads libgomp
     if isa == 'avx2': os.environ.update(ATEN_CPU_CAPABILITY='avx2', ONEDNN_MAX_CPU_ISA='AVX2')
 
 def load(): return round(os.getloadavg()[0], 2)
@@ -78,7 +78,7 @@ def machine():
     from _common import cpu_model     # bench/_common.py; imported late: torch must not load before set_isa
     return dict(torch=torch.__version__, cpu=cpu_model(), capability=torch.backends.cpu.get_cpu_capability(),
                 ATEN_CPU_CAPABILITY=os.environ.get('ATEN_CPU_CAPABILITY'), ONEDNN_MAX_CPU_ISA=os.environ.get('ONEDNN_MAX_CPU_ISA'),
-                OMP_WAIT_POLICY=os.environ.get('OMP_WAIT_POLICY'), threads=torch.get_num_threads(), cpus=os.cpu_count())
+                OMP_WAIT_POLICY=os.environ.get('OMP_WAIT_POLICY'), GOMP_SPINCOUNT=os.environ.get('GOMP_SPINCOUNT'), threads=torch.get_num_threads(), cpus=os.cpu_count())
 
 def kind_of(a):
     "'<precision>_<isa>', the precision resolved ('auto' -> bf16 or fp32 here), e.g. 'bf16_native', 'fp32_avx2'."

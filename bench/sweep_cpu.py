@@ -14,7 +14,7 @@ Results are appended to the JSON file (`--out`) after every measurement; a (mode
 already there is skipped, so an interrupted sweep resumes where it stopped (`--redo` measures again).
 Printed with every figure: torch version, `torch.backends.cpu.get_cpu_capability()`, lscpu model name, load average.
 Emulating an AVX2-only CPU (e.g. AMD Zen 3) on an AVX-512 machine: `--isa avx2` sets ATEN_CPU_CAPABILITY=avx2 and
-ONEDNN_MAX_CPU_ISA=AVX2 before torch is imported. OMP_WAIT_POLICY=PASSIVE is set unless already set (shared CPUs).
+ONEDNN_MAX_CPU_ISA=AVX2 before torch is imported. OpenMP's wait: the package's default (`00a_init`) unless set.
 Precision is always forced to fp32.
 """
 import argparse, json, os, sys, time, statistics
@@ -203,7 +203,7 @@ def main(argv=None):
         for k, v in SETTINGS.items(): print(f"{k:18} {json.dumps(v)}")
         return
     if a.mode == 'table': return table(a)
-    os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+    import mpcc_nbdev   # the package's OpenMP wait default (00a_init), before torch loads libgomp
     if a.isa == 'avx2': os.environ.update(ATEN_CPU_CAPABILITY='avx2', ONEDNN_MAX_CPU_ISA='AVX2')
     import torch
     torch.set_num_threads(a.threads)
